@@ -1,0 +1,106 @@
+/**
+ * The asynchronous face of an emulated chip. The CLI uses only this; the hardware-in-the-loop
+ * client implements it over a connection, so an experiment switches by one line.
+ * Units: biological ms for times given by the user; hardware us reported alongside.
+ */
+import type { ImageManifest } from '../chip/image-model.js';
+
+export type MismatchOverrides = Partial<Record<'tau_m' | 'tau_r' | 'gain' | 'offset' | 'synapse_gain', number>>;
+
+export interface ChipConfig {
+  /** Names the chip instance (its fixed-pattern draw). Default 0. */
+  chipSeed?: number;
+  /** Seeds the run's own draws (noise streams). Default 1. */
+  seed?: number;
+  /** Multiplies every mismatch sigma. Default 1. */
+  mismatchScale?: number;
+  /** Sets individual sigmas (others keep the preset's, times the scale). */
+  mismatch?: MismatchOverrides;
+  /** Overrides the distribution of time-constant mismatch ('normal' = N(1, s) as the LE paper). */
+  tauDistribution?: 'lognormal' | 'normal';
+  /** Trim codes written by `lechip calibrate` for this chip seed. */
+  calibration?: unknown;
+  processorTiming?: 'cycle' | 'ideal';
+  /** Euler step in biological ms (default: the image's). */
+  dtMs?: number;
+  /** Temporal noise overrides (default: the preset's). */
+  noise?: Partial<{ membrane: number; rate: number; adc_lsb: number }>;
+}
+
+/** Piecewise-constant values of one population: each entry holds from t (ms) until the next. */
+export type Schedule = { t: number; value: ArrayLike<number> }[];
+
+export interface RunOptions {
+  durationMs: number;
+  /** Populations whose r and u are recorded. */
+  record?: string[];
+  /** Sampling interval of recordings in ms (default dt). Samples are taken at the end of each interval. */
+  sampleEveryMs?: number;
+  /** Plasticity on (weights and biases of plastic projections learn). Default false. */
+  learn?: boolean;
+  /** Output nudging on (targets drive output errors). Default true when targets are written. */
+  nudge?: boolean;
+}
+
+export interface PopulationRecording {
+  r: number[][];
+  u: number[][];
+}
+
+export interface Recording {
+  t_bio_ms: number[];
+  t_hw_us: number[];
+  record: Record<string, PopulationRecording>;
+  /** Hardware time this run covered, us. */
+  hw_us: number;
+  steps: number;
+}
+
+/** Samples presented one after another for T_pres each, state carried over. */
+export interface PresentOptions {
+  inputs: Float32Array;
+  /** Values per sample of the input population. */
+  inputSize: number;
+  targets?: Float32Array;
+  count: number;
+  tPresMs: number;
+  learn: boolean;
+  /** Population whose rates at the last step of each sample are returned. */
+  readout: string;
+  /** Called every `progressEvery` samples. */
+  onProgress?: (done: number) => void;
+  progressEvery?: number;
+}
+
+export interface CircuitParameters {
+  tau_m_us: Float32Array;
+  tau_r_us: Float32Array;
+  gain: Float32Array;
+  offset: Float32Array;
+  bias: Float32Array;
+}
+
+export interface Chip {
+  /** Loads a compiled image (bytes of a .lechip file) and returns its manifest. */
+  load(image: Uint8Array): Promise<ImageManifest>;
+  /** Realises the chip instance and the run's streams; resets the state. */
+  configure(config: ChipConfig): Promise<void>;
+  /** Sets input schedules (per input population) and target schedules (per output population). */
+  writeInputs(inputs: Record<string, Schedule>, targets?: Record<string, Schedule>): Promise<void>;
+  /** Runs for a duration from the current time, recording as asked. */
+  run(options: RunOptions): Promise<Recording>;
+  /** Presents samples (training or testing) and returns readout rates [count][readout size]. */
+  present(options: PresentOptions): Promise<Float32Array>;
+  /** Effective weights of a projection, [post][pre] in weight units, as the chip holds them. */
+  readWeights(projection: number): Promise<Float32Array>;
+  /** Writes weights (quantised to the chip's resolution with the image's block scales). */
+  writeWeights(projection: number, weights: ArrayLike<number>): Promise<void>;
+  /** The true (realised, trimmed) parameters of a population's circuits. */
+  readParameters(population: string): Promise<CircuitParameters>;
+  writeParameters(population: string, params: Partial<CircuitParameters>): Promise<void>;
+  /** Puts the dynamic state (u, r, errors, time) back to zero; weights stay. */
+  reset(): Promise<void>;
+  /** Current biological and hardware time. */
+  time(): { t_bio_ms: number; t_hw_us: number };
+  close(): Promise<void>;
+}
