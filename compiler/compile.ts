@@ -1,0 +1,223 @@
+/**
+ * The compiler pipeline: one registry of passes (name, one-line description, the IR it dumps),
+ * run in order by `compile`, listed by `--help`, and dumped by `--emit`.
+ *   validate → lower → place → quantise → timescale → emit
+ */
+import { toolVersion } from '../common/paths.js';
+import type { ChipImage } from '../chip/image-model.js';
+import type { ChipSpecT } from '../chip/spec.js';
+import { emit } from './emit.js';
+import type { Lowered, Network, Placed, Quantised, Timed } from './ir.js';
+import { lower } from './lower.js';
+import { place } from './place.js';
+import { quantise } from './quantise.js';
+import { timescale } from './timescale.js';
+import { validateNetwork } from './validate.js';
+
+export interface CompileOptions {
+  /** File name of the description as the user gave it (for diagnostics). */
+  file?: string;
+  chip: ChipSpecT;
+  /** Cores of the system; default the chip's `default_cores`. */
+  cores?: number | 'auto';
+  /** Seed of the compile's own draws; default 1. */
+  seed?: number;
+  /** Tool version written into the image; default lechip's package version. */
+  toolVersion?: string;
+}
+
+/** Every intermediate representation of one compile. */
+export interface Stages {
+  ir: Network;
+  lowered: Lowered;
+  placed: Placed;
+  quantised: Quantised;
+  timed: Timed;
+}
+
+/** IRs that can be dumped (`--emit`). */
+export type StageName = 'ir' | 'lowered' | 'placed' | 'quantised' | 'timed';
+export const STAGE_NAMES: readonly StageName[] = ['ir', 'lowered', 'placed', 'quantised', 'timed'];
+
+interface PipelineState {
+  text: string;
+  opts: CompileOptions;
+  stages: Partial<Stages>;
+  image?: ChipImage;
+}
+
+/** One compiler pass: its name, what it does in one line, the IR it produces (if dumpable). */
+export interface Pass {
+  name: string;
+  description: string;
+  produces?: StageName;
+  run(s: PipelineState): void;
+}
+
+function need<T>(v: T | undefined, pass: string): T {
+  if (v === undefined) throw new Error(`compiler: pass ${pass} ran before its input existed`);
+  return v;
+}
+
+/** The passes in pipeline order. */
+export const PASSES: readonly Pass[] = [
+  {
+    name: 'validate',
+    description: 'parse the JSON, check schema and semantics (every mistake at once), fill defaults, draw seeded arrays',
+    produces: 'ir',
+    run: (s) => {
+      s.stages.ir = validateNetwork(s.text, { file: s.opts.file, seed: s.opts.seed });
+    },
+  },
+  {
+    name: 'lower',
+    description: 'neuron circuits per non-input population; a forward synapse matrix per projection, plus feedback matrices for LE',
+    produces: 'lowered',
+    run: (s) => {
+      s.stages.lowered = lower(need(s.stages.ir, 'lower'), s.opts.chip);
+    },
+  },
+  {
+    name: 'place',
+    description: "first-fit the matrices onto cores: fan-in in chunks of the array's rows, populations in slices of its columns",
+    produces: 'placed',
+    run: (s) => {
+      const l = need(s.stages.lowered, 'place');
+      s.stages.placed = place(l, s.opts.cores ?? l.chip.default_cores);
+    },
+  },
+  {
+    name: 'quantise',
+    description: "weights to the chip's codes with one scale per block; error report and zeroing warnings per projection",
+    produces: 'quantised',
+    run: (s) => {
+      s.stages.quantised = quantise(need(s.stages.placed, 'quantise'));
+    },
+  },
+  {
+    name: 'timescale',
+    description: "biological ms to hardware us at the chip's speedup; time constants checked against the chip's ranges",
+    produces: 'timed',
+    run: (s) => {
+      s.stages.timed = timescale(need(s.stages.quantised, 'timescale'));
+    },
+  },
+  {
+    name: 'emit',
+    description: 'the chip image: manifest (both time units, placement, quantisation reports) and typed sections',
+    run: (s) => {
+      s.image = emit(need(s.stages.timed, 'emit'), { toolVersion: s.opts.toolVersion ?? toolVersion() });
+    },
+  },
+];
+
+/** Runs the passes up to and including `stopAfter` (a pass name; default all); returns what exists. */
+export function runPasses(text: string, opts: CompileOptions, stopAfter?: string): { stages: Partial<Stages>; image?: ChipImage } {
+  if (stopAfter !== undefined && !PASSES.some((p) => p.name === stopAfter)) throw new Error(`compiler: no pass named ${stopAfter}`);
+  const s: PipelineState = { text, opts, stages: {} };
+  for (const pass of PASSES) {
+    pass.run(s);
+    if (pass.name === stopAfter) break;
+  }
+  return { stages: s.stages, image: s.image };
+}
+
+/** Compiles description text for a chip: the image, every intermediate IR, and the warnings. */
+export function compile(text: string, opts: CompileOptions): { image: ChipImage; stages: Stages; warnings: string[] } {
+  const { stages, image } = runPasses(text, opts);
+  const all = stages as Stages;
+  return { image: need(image, 'compile'), stages: all, warnings: [...all.quantised.warnings] };
+}
+
+/** The pass that produces a dumpable IR (for `--emit NAME`: run up to it). */
+export function passProducing(name: StageName): string {
+  return PASSES.find((p) => p.produces === name)!.name;
+}
+
+/** A JSON-serialisable view of one IR (typed arrays as plain, nested arrays) for `--emit`. */
+export function dumpStage(name: StageName, stages: Partial<Stages>): unknown {
+  switch (name) {
+    case 'ir':
+      return dumpIr(need(stages.ir, 'dump ir'));
+    case 'lowered':
+      return dumpLowered(need(stages.lowered, 'dump lowered'));
+    case 'placed':
+      return dumpPlaced(need(stages.placed, 'dump placed'));
+    case 'quantised':
+      return dumpQuantised(need(stages.quantised, 'dump quantised'));
+    case 'timed':
+      return dumpTimed(need(stages.timed, 'dump timed'));
+  }
+}
+
+/** Row-major flat array → nested [rows][cols] plain arrays. */
+function nest(a: ArrayLike<number>, rows: number, cols: number): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < rows; i++) out.push(Array.from({ length: cols }, (_, j) => a[i * cols + j]));
+  return out;
+}
+
+function dumpIr(n: Network): unknown {
+  return {
+    stage: 'ir',
+    name: n.name,
+    sha256: n.sha256,
+    ...(n.file !== undefined ? { file: n.file } : {}),
+    seed: n.seed,
+    learning: n.learning,
+    presentation: n.presentation,
+    populations: n.populations.map((p) => ({ ...p, bias: Array.from(p.bias) })),
+    projections: n.projections.map((q) => ({ ...q, weights: nest(q.weights, q.post_size, q.pre_size) })),
+  };
+}
+
+function dumpLowered(l: Lowered): unknown {
+  return {
+    stage: 'lowered',
+    chip: l.chip.name,
+    circuits: l.circuits,
+    matrices: l.matrices.map((m) => ({
+      ...m,
+      weights: m.weights ? nest(m.weights, m.neurons, m.signals) : 'transpose (mirrors the forward matrix)',
+    })),
+  };
+}
+
+function dumpPlaced(p: Placed): unknown {
+  const chip = p.lowered.chip;
+  return {
+    stage: 'placed',
+    chip: chip.name,
+    core: chip.core,
+    system_cores: p.system_cores,
+    cores_used: p.cores_used,
+    chips: Math.ceil(p.system_cores / chip.cores_per_chip),
+    usage: p.usage,
+    columns: p.columns,
+    blocks: p.blocks,
+  };
+}
+
+function dumpQuantised(q: Quantised): unknown {
+  const net = q.placed.lowered.network;
+  return {
+    stage: 'quantised',
+    chip: q.placed.lowered.chip.name,
+    weights: q.placed.lowered.chip.weights,
+    reports: net.projections.map((pr) => ({ projection: pr.index, from: pr.from, to: pr.to, ...q.reports[pr.index] })),
+    warnings: q.warnings,
+    blocks: q.blocks.map((b) => ({ ...b, codes: b.codes ? nest(b.codes, b.signals, b.cols) : undefined })),
+  };
+}
+
+function dumpTimed(t: Timed): unknown {
+  return {
+    stage: 'timed',
+    speedup: t.speedup,
+    dt_ms: t.dt_ms,
+    dt_hw_us: t.dt_hw_us,
+    t_pres_ms: t.t_pres_ms,
+    t_pres_hw_us: t.t_pres_hw_us,
+    tau_us: t.tau_us,
+  };
+}
