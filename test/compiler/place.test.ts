@@ -1,0 +1,251 @@
+import { describe, expect, it } from 'vitest';
+import { formatDiagnostic } from '../../common/diagnostics.js';
+import { loadChip } from '../../chip/presets.js';
+import type { ChipSpecT } from '../../chip/spec.js';
+import type { Placed } from '../../compiler/ir.js';
+import { lower } from '../../compiler/lower.js';
+import { place } from '../../compiler/place.js';
+import { validateNetworkObject } from '../../compiler/validate.js';
+import { chipLike, desc, diagnosticsOf, le, mnistDescription } from './helpers.js';
+
+const fixed = (sign: 'per_row' | 'per_synapse', bits = 4) => ({ kind: 'fixed' as const, bits, sign });
+
+function placed(d: Record<string, unknown>, chip: ChipSpecT, cores: number | 'auto' = 'auto'): Placed {
+  return place(lower(validateNetworkObject(d, { file: 'net.json' }), chip), cores);
+}
+
+/** Brute-force check of a placement against the hardware rules, cell by cell; returns the violations. */
+function violations(p: Placed): string[] {
+  const bad: string[] = [];
+  const need = (ok: boolean, what: string) => {
+    if (!ok && bad.length < 20) bad.push(what);
+  };
+  const chip = p.lowered.chip;
+  const R = chip.core.rows;
+  const N = chip.core.neurons;
+  const rps = chip.weights.sign === 'per_row' ? 2 : 1;
+  // Who drives each row (one signal per row, across the whole width) and who owns each column.
+  const rowOwner = new Map<string, string>();
+  const colOwner = new Map<string, string>();
+  const covered = new Map<number, Uint8Array>();
+  for (const m of p.lowered.matrices) covered.set(m.id, new Uint8Array(m.signals * m.neurons));
+  for (const b of p.blocks) {
+    const m = p.lowered.matrices[b.matrix];
+    need(b.core < p.cores_used, `block ${b.id} on core ${b.core} of ${p.cores_used}`);
+    need(b.row0 + b.rows <= R && b.col0 + b.cols <= N, `block ${b.id} outside the array`);
+    need(b.rows === b.signals * rps && b.rows_per_signal === rps, `block ${b.id} rows per signal`);
+    need(b.projection === m.projection && b.kind === m.kind, `block ${b.id} names its matrix`);
+    for (let s = 0; s < b.signals; s++) {
+      for (let k = 0; k < rps; k++) {
+        const key = `${b.core}:${b.row0 + s * rps + k}`;
+        const sig = `${m.source}[${b.sig0 + s}]:${m.kind}`;
+        need(!rowOwner.has(key) || rowOwner.get(key) === sig, `row ${key} carries ${rowOwner.get(key)} and ${sig}`);
+        rowOwner.set(key, sig);
+      }
+      for (let c = 0; c < b.cols; c++) {
+        const cell = (b.neuron0 + c) * m.signals + b.sig0 + s;
+        need(covered.get(m.id)![cell] === 0, `matrix ${m.id} cell ${cell} placed twice`);
+        covered.get(m.id)![cell] = 1;
+      }
+    }
+  }
+  // Every weight of every matrix is on the chip exactly once.
+  for (const [id, cov] of covered) need(cov.every((x) => x === 1), `matrix ${id} not fully placed`);
+  // Column ranges never overlap; every neuron has one column per chunk.
+  for (const [pop, ranges] of Object.entries(p.columns)) {
+    const perChunk = new Map<number, number>();
+    for (const r of ranges) {
+      for (let c = 0; c < r.count; c++) {
+        const key = `${r.core}:${r.col0 + c}`;
+        need(!colOwner.has(key) && r.col0 + c < N, `column ${key} used twice or outside`);
+        colOwner.set(key, pop);
+      }
+      perChunk.set(r.chunk, (perChunk.get(r.chunk) ?? 0) + r.count);
+    }
+    const size = p.lowered.network.populations.find((q) => q.name === pop)!.size;
+    for (const [chunk, n] of perChunk) need(n === size, `${pop} chunk ${chunk} has ${n} columns for ${size} neurons`);
+  }
+  // Blocks sit in the columns of the population they feed.
+  for (const b of p.blocks) {
+    const m = p.lowered.matrices[b.matrix];
+    for (let c = 0; c < b.cols; c++) need(colOwner.get(`${b.core}:${b.col0 + c}`) === m.target, `block ${b.id} outside ${m.target}'s columns`);
+  }
+  for (const u of p.usage) need(u.rows <= R && u.cols <= N, `core ${u.core} overfull`);
+  return bad;
+}
+
+function checkPlacement(p: Placed): void {
+  expect(violations(p)).toEqual([]);
+}
+
+describe('place: hand-checked cases', () => {
+  it('splits a population wider than a core into column slices; first fit by rows and columns', () => {
+    // Cores of 8 rows x 4 columns, one row per signal. in(3) → h(6) → o(2).
+    const chip = chipLike('bss2', { core: { rows: 8, neurons: 4 }, weights: fixed('per_synapse') });
+    const d = desc({ in: { size: 3 }, h: { size: 6, neuron: le() }, o: { size: 2, neuron: le() } }, [
+      { from: 'in', to: 'h' },
+      { from: 'h', to: 'o' },
+    ], { learning: { rule: 'none' } });
+    const p = placed(d, chip);
+    // h: one chunk of 3 signals; 6 columns → slices 4 + 2. Slice 0 fills core 0's columns, slice 1 opens core 1.
+    // o: 6 signals; core 1 has 2 free columns but only 5 free rows → core 2.
+    expect(p.blocks.map(({ id, matrix, core, row0, rows, col0, cols, sig0, signals, neuron0 }) => [id, matrix, core, row0, rows, col0, cols, sig0, signals, neuron0])).toEqual([
+      [0, 0, 0, 0, 3, 0, 4, 0, 3, 0],
+      [1, 0, 1, 0, 3, 0, 2, 0, 3, 4],
+      [2, 1, 2, 0, 6, 0, 2, 0, 6, 0],
+    ]);
+    expect(p.columns).toEqual({
+      h: [
+        { core: 0, col0: 0, count: 4, neuron0: 0, chunk: 0 },
+        { core: 1, col0: 0, count: 2, neuron0: 4, chunk: 0 },
+      ],
+      o: [{ core: 2, col0: 0, count: 2, neuron0: 0, chunk: 0 }],
+    });
+    expect(p.usage).toEqual([
+      { core: 0, rows: 3, cols: 4 },
+      { core: 1, rows: 3, cols: 2 },
+      { core: 2, rows: 6, cols: 2 },
+    ]);
+    expect([p.cores_used, p.system_cores]).toEqual([3, 3]);
+    checkPlacement(p);
+  });
+
+  it('splits fan-in into chunks across matrices, and doubles rows with sign per row', () => {
+    // a(3), b(3) → h(2): h's input list is a[0..3) b[0..3), 6 signals.
+    const d = desc({ a: { size: 3 }, b: { size: 3 }, h: { size: 2, neuron: le() } }, [
+      { from: 'a', to: 'h' },
+      { from: 'b', to: 'h' },
+    ], { learning: { rule: 'none' } });
+    const cols = ({ core, row0, rows, col0, cols, sig0, signals, projection }: Placed['blocks'][number]) => [projection, core, row0, rows, col0, cols, sig0, signals];
+
+    // 8 rows and one row per signal: one chunk, a on rows 0-2, b on rows 3-5.
+    const flat = placed(d, chipLike('bss2', { core: { rows: 8, neurons: 8 }, weights: fixed('per_synapse') }));
+    expect(flat.blocks.map(cols)).toEqual([
+      [0, 0, 0, 3, 0, 2, 0, 3],
+      [1, 0, 3, 3, 0, 2, 0, 3],
+    ]);
+    expect(flat.columns.h).toEqual([{ core: 0, col0: 0, count: 2, neuron0: 0, chunk: 0 }]);
+    checkPlacement(flat);
+
+    // 8 rows and two rows per signal: chunks of 4 signals, a[0..3)+b[0..1) and b[1..3).
+    // Chunk 1 cannot share core 0 (its rows are full), so it opens core 1.
+    const signed = placed(d, chipLike('bss2', { core: { rows: 8, neurons: 8 }, weights: fixed('per_row') }));
+    expect(signed.blocks.map(cols)).toEqual([
+      [0, 0, 0, 6, 0, 2, 0, 3],
+      [1, 0, 6, 2, 0, 2, 0, 1],
+      [1, 1, 0, 4, 0, 2, 1, 2],
+    ]);
+    expect(signed.blocks.every((b) => b.rows_per_signal === 2)).toBe(true);
+    expect(signed.columns.h).toEqual([
+      { core: 0, col0: 0, count: 2, neuron0: 0, chunk: 0 },
+      { core: 1, col0: 0, count: 2, neuron0: 0, chunk: 1 },
+    ]);
+    expect(signed.usage).toEqual([
+      { core: 0, rows: 8, cols: 2 },
+      { core: 1, rows: 4, cols: 2 },
+    ]);
+    checkPlacement(signed);
+  });
+
+  it('feedback matrices take array space after the forward inputs of the population they feed', () => {
+    // in(2) → h(3) → o(2), LE: h's inputs are in (2 signals) then o's errors (2 signals).
+    const d = desc({ in: { size: 2 }, h: { size: 3, neuron: le() }, o: { size: 2, role: 'output', neuron: le() } }, [
+      { from: 'in', to: 'h' },
+      { from: 'h', to: 'o' },
+    ]);
+    const p = placed(d, chipLike('bss2', { core: { rows: 16, neurons: 16 }, weights: fixed('per_synapse') }));
+    expect(p.blocks.map(({ kind, projection, core, row0, rows, col0, cols, signals }) => [kind, projection, core, row0, rows, col0, cols, signals])).toEqual([
+      ['forward', 0, 0, 0, 2, 0, 3, 2],
+      ['feedback', 1, 0, 2, 2, 0, 3, 2],
+      ['forward', 1, 0, 4, 3, 3, 2, 3],
+    ]);
+    checkPlacement(p);
+  });
+
+  it('a neuron population without inputs still gets its columns', () => {
+    const d = desc({ h: { size: 3, role: 'hidden', neuron: le(), bias: [1, 2, 3] } }, [], { learning: { rule: 'none' } });
+    const p = placed(d, chipLike('bss2', { core: { rows: 4, neurons: 4 }, weights: fixed('per_row') }));
+    expect(p.blocks).toEqual([]);
+    expect(p.columns.h).toEqual([{ core: 0, col0: 0, count: 3, neuron0: 0, chunk: 0 }]);
+  });
+});
+
+describe('place: system size', () => {
+  it('MNIST 784-300-100-10 with learning does not fit one bss2 chip, and says what it needs', () => {
+    const d = diagnosticsOf(() => placed(mnistDescription(), loadChip('bss2'), 2));
+    expect(d).toHaveLength(1);
+    // h1's fan-in: 784 pixels + 100 feedback errors from h2 = 884 signals; 128 signals per chunk
+    // (256 rows / 2) → 7 chunks, each 300 columns = a full core (256) + a 44-column slice whose
+    // chunk rows fill another core: 14 cores. The whole network adds h2 (310 signals: 3 chunks of
+    // 100 columns, 3 cores, the last half full) and out (100 signals = 200 rows: one more core) = 18.
+    expect(formatDiagnostic(d[0])).toBe(
+      'net.json: /populations/h1: population h1 (300 neurons, fan-in 884 signals) needs 14 cores of 256 rows x 256 columns, 2 rows per signed signal; the system has 2 (bss2: 2 cores per chip; use --cores auto or --cores 18)',
+    );
+    const auto = placed(mnistDescription(), loadChip('bss2'), 'auto');
+    expect([auto.cores_used, auto.system_cores]).toEqual([18, 18]);
+    checkPlacement(auto);
+    // The suggested size works.
+    expect(placed(mnistDescription(), loadChip('bss2'), 18).cores_used).toBe(18);
+  });
+
+  it('a later population that does not fit the cores left is named with the network total', () => {
+    const d = diagnosticsOf(() => placed(mnistDescription(), loadChip('bss2'), 15));
+    expect(d[0].pointer).toBe('/populations/h2');
+    expect(d[0].message).toBe(
+      'population h2 (100 neurons, fan-in 310 signals) does not fit in the 15 cores of 256 rows x 256 columns, 2 rows per signed signal left after the populations before it; the whole network needs 18 (bss2: 2 cores per chip; use --cores auto or --cores 18)',
+    );
+  });
+
+  it('on ideal MNIST fits with auto: h1 on core 0 (884 rows), h2 on core 1, out back on core 0', () => {
+    const p = placed(mnistDescription(), loadChip('ideal'), 'auto');
+    expect(p.usage).toEqual([
+      { core: 0, rows: 884 + 100, cols: 300 + 10 },
+      { core: 1, rows: 300 + 10, cols: 100 },
+    ]);
+    expect([p.cores_used, p.system_cores]).toEqual([2, 2]);
+    checkPlacement(p);
+  });
+
+  it('a larger system than needed keeps its size; cores_used counts what is used', () => {
+    const p = placed(mnistDescription(), loadChip('ideal'), 6);
+    expect([p.cores_used, p.system_cores]).toEqual([2, 6]);
+  });
+
+  it('the brute-force checker catches overlapping rows, missing cells and foreign columns', () => {
+    const d = desc({ a: { size: 3 }, b: { size: 3 }, h: { size: 2, neuron: le() } }, [
+      { from: 'a', to: 'h' },
+      { from: 'b', to: 'h' },
+    ], { learning: { rule: 'none' } });
+    const good = placed(d, chipLike('bss2', { core: { rows: 8, neurons: 8 }, weights: fixed('per_synapse') }));
+    expect(violations(good)).toEqual([]);
+    const overlap = { ...good, blocks: good.blocks.map((b, i) => (i === 1 ? { ...b, row0: 1 } : b)) };
+    expect(violations(overlap).join('; ')).toMatch(/row 0:1 carries a\[1\]:forward and b\[0\]:forward/);
+    const missing = { ...good, blocks: good.blocks.slice(0, 1) };
+    expect(violations(missing)).toContain('matrix 1 not fully placed');
+    const shifted = { ...good, blocks: good.blocks.map((b) => ({ ...b, col0: 3 })) };
+    expect(violations(shifted).join('; ')).toMatch(/outside h's columns/);
+  });
+
+  it('random placements obey the hardware rules (brute force)', () => {
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let t = 0; t < 25; t++) {
+      const sizes = [1 + rand(40), 1 + rand(40), 1 + rand(40), 1 + rand(10)];
+      const d = desc(
+        { in: { size: sizes[0] }, a: { size: sizes[1], neuron: le() }, b: { size: sizes[2], neuron: le() }, o: { size: sizes[3], role: 'output', neuron: le() } },
+        [
+          { from: 'in', to: 'a' },
+          { from: 'a', to: 'b' },
+          { from: 'in', to: 'b' },
+          { from: 'b', to: 'o' },
+          { from: 'a', to: 'o' },
+        ],
+      );
+      const chip = chipLike('bss2', { core: { rows: 2 + rand(30), neurons: 1 + rand(20) }, weights: fixed(rand(2) ? 'per_row' : 'per_synapse') });
+      checkPlacement(placed(d, chip));
+    }
+  });
+});
