@@ -147,7 +147,7 @@ export function formatInspect(r: InspectReport): string {
   const t = r.timing;
   out.push(`network   ${r.network.name}  sha256 ${r.network.sha256}`);
   out.push(`compiled  lechip ${r.tool_version}, seed ${r.seed}`);
-  out.push(`chip      ${r.chip.name}  speedup ${fmt(r.chip.speedup)}  (${r.chip.core.neurons} neurons x ${r.chip.core.rows} rows per core, ${r.chip.cores_per_chip} cores per chip)`);
+  out.push(`chip      ${r.chip.name}  speedup ${fmt(r.chip.speedup)}  (${r.chip.core.neurons} neurons x ${r.chip.core.rows} rows per core, ${r.chip.cores_per_chip} core${r.chip.cores_per_chip === 1 ? '' : 's'} per chip)`);
   out.push(`cores     ${r.system.cores_used} used of ${r.system.cores} in the system (${r.system.chips} chip${r.system.chips === 1 ? '' : 's'})`);
   out.push(`neurons   ${r.neurons_used} (${r.columns_used} columns)`);
   out.push(`synapses  ${r.synapses_used}  weights ${r.weights.kind === 'float32' ? 'float32' : `${r.weights.bits}-bit`}, sign ${r.weights.sign}`);

