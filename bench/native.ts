@@ -1,0 +1,148 @@
+/**
+ * The native C baseline (bench/native/le_step.c): finds the system C compiler, builds the baseline
+ * once per source/compiler/flags into a cache folder, runs it and parses its JSON line.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../common/paths.js';
+
+/** The flags the baseline is built with (RESEARCH.md section 4). */
+export const NATIVE_FLAGS = ['-O3', '-march=native', '-ffast-math'];
+
+/** Why a native measurement did not happen. */
+export interface Skipped {
+  skipped: string;
+}
+
+/** A built baseline binary. */
+export interface NativeBuild {
+  binary: string;
+  /** The compiler command used and the first line of its `--version`. */
+  compiler: string;
+  compilerVersion: string;
+  flags: string[];
+}
+
+/** The JSON line of le_step's benchmark mode (steps/s per run). */
+export interface NativeBenchOutput {
+  sizes: number[];
+  activations: string[];
+  steps: number;
+  steps_per_sample: number;
+  runs: number;
+  seed: number;
+  forward_steps_per_s: number[];
+  train_steps_per_s: number[];
+  layout: string;
+  nonzero_rate_fraction: number[];
+}
+
+/** A benchmark run of the baseline, with the build that produced it. */
+export interface NativeBenchResult extends NativeBenchOutput {
+  compiler: string;
+  compilerVersion: string;
+  flags: string[];
+}
+
+/** True when a value is a Skipped marker. */
+export function isSkipped(v: unknown): v is Skipped {
+  return typeof v === 'object' && v !== null && typeof (v as Skipped).skipped === 'string';
+}
+
+/** The path of le_step.c in the package. */
+export function nativeSourcePath(): string {
+  return join(projectRoot(), 'bench', 'native', 'le_step.c');
+}
+
+function versionLine(cmd: string): string | null {
+  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  if (r.error || r.status !== 0) return null;
+  return (r.stdout.split('\n')[0] ?? '').trim() || cmd;
+}
+
+/** The first working C compiler among $CC, cc, gcc, clang, with its version line; null when none. */
+export function findCompiler(): { command: string; version: string } | null {
+  const candidates = [process.env.CC, 'cc', 'gcc', 'clang'].filter((c): c is string => !!c && c.trim() !== '');
+  for (const command of candidates) {
+    const version = versionLine(command);
+    if (version !== null) return { command, version };
+  }
+  return null;
+}
+
+/** The folder compiled baselines are cached in (node_modules/.cache/lechip-bench, else the temp folder). */
+export function nativeCacheDir(): string {
+  const nm = join(projectRoot(), 'node_modules');
+  const dir = existsSync(nm) ? join(nm, '.cache', 'lechip-bench') : join(tmpdir(), 'lechip-bench');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * Compiles le_step.c unless a binary for the same source, compiler and flags is cached. Returns
+ * Skipped when there is no C compiler or the compile fails (the message says which).
+ */
+export function buildNative(opts: { cacheDir?: string; flags?: string[] } = {}): NativeBuild | Skipped {
+  const cc = findCompiler();
+  if (!cc) return { skipped: 'no C compiler found' };
+  const source = nativeSourcePath();
+  if (!existsSync(source)) return { skipped: `native baseline source not found: ${source}` };
+  const flags = opts.flags ?? NATIVE_FLAGS;
+  const hash = createHash('sha256')
+    .update(readFileSync(source))
+    .update('\0' + cc.command + '\0' + cc.version + '\0' + flags.join(' '))
+    .digest('hex')
+    .slice(0, 16);
+  const dir = opts.cacheDir ?? nativeCacheDir();
+  mkdirSync(dir, { recursive: true });
+  const binary = join(dir, `le_step-${hash}`);
+  const build: NativeBuild = { binary, compiler: cc.command, compilerVersion: cc.version, flags };
+  if (existsSync(binary)) return build;
+  // Compile to a private name, then rename: concurrent builds never see a half-written binary.
+  const partial = `${binary}.${process.pid}.tmp`;
+  const r = spawnSync(cc.command, [...flags, '-o', partial, source, '-lm'], { encoding: 'utf8', timeout: 120_000 });
+  if (r.error || r.status !== 0) {
+    rmSync(partial, { force: true });
+    const why = (r.error?.message ?? r.stderr ?? '').trim().split('\n').slice(0, 3).join(' ');
+    return { skipped: `C compiler ${cc.command} failed on le_step.c: ${why}` };
+  }
+  renameSync(partial, binary);
+  return build;
+}
+
+/** Runs the built baseline with arguments; returns its stdout (throws on a crash: our bug). */
+export function runNativeBinary(build: NativeBuild, args: string[], timeoutMs = 600_000): string {
+  const r = spawnSync(build.binary, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 28 });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`le_step ${args.join(' ')} exited with ${r.status}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** Options of the native benchmark mode. */
+export interface NativeBenchOptions {
+  /** Steps per run and mode (forward, train); default 20 000. */
+  steps?: number;
+  runs?: number;
+  sizes?: number[];
+  stepsPerSample?: number;
+  seed?: number;
+}
+
+/** Builds (or reuses) the baseline and runs its benchmark mode: forward and train steps/s per run. */
+export function runNativeBench(opts: NativeBenchOptions = {}): NativeBenchResult | Skipped {
+  const build = buildNative();
+  if (isSkipped(build)) return build;
+  const args = [
+    '--steps', String(opts.steps ?? 20_000),
+    '--runs', String(opts.runs ?? 5),
+    '--sizes', (opts.sizes ?? [784, 300, 100, 10]).join(','),
+    '--steps-per-sample', String(opts.stepsPerSample ?? 100),
+    '--seed', String(opts.seed ?? 1),
+  ];
+  const line = runNativeBinary(build, args).trim().split('\n').pop() ?? '';
+  const out = JSON.parse(line) as NativeBenchOutput;
+  return { ...out, compiler: build.compiler, compilerVersion: build.compilerVersion, flags: build.flags };
+}

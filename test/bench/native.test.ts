@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../common/random.js';
+import { ReferenceModel } from '../../emulator/reference.js';
+import { checkNetworkModel, runNativeCheck, type CheckNetwork, type NativeActivation } from '../../bench/native-check.js';
+import { buildNative, findCompiler, isSkipped, runNativeBench } from '../../bench/native.js';
+
+const hasCompiler = findCompiler() !== null;
+
+/** A random layered network with time constants and rates chosen so 300 steps move it visibly. */
+function randomNetwork(sizes: number[], activations: NativeActivation[], seed: number, learn: boolean): CheckNetwork {
+  const rng = new Rng(seed, 'native-check');
+  const L = sizes.length - 1;
+  const normal = (n: number, s: number) => Float32Array.from({ length: n }, () => s * rng.normal());
+  return {
+    sizes,
+    activations,
+    // tau_r differs from tau_m and between layers, so swapping them would show.
+    tau_m_ms: Array.from({ length: L }, (_, l) => 1 + 0.5 * l),
+    tau_r_ms: Array.from({ length: L }, (_, l) => 0.7 + 0.4 * l),
+    eta_scale: Array.from({ length: L }, (_, l) => [1, 0.6, 0.3][l] ?? 0.3),
+    dt_ms: 0.05,
+    beta: 0.5,
+    eta: 3,
+    weights: sizes.slice(1).map((post, l) => normal(sizes[l] * post, 0.6)),
+    biases: sizes.slice(1).map((post) => normal(post, 0.2)),
+    learn,
+    nudge: true,
+    steps_per_sample: 30,
+    samples: Array.from({ length: 10 }, () => ({
+      x: Float32Array.from({ length: sizes[0] }, () => rng.uniform()),
+      y: Float32Array.from({ length: sizes[L] }, () => rng.uniform()),
+    })),
+  };
+}
+
+/** Steps the float64 reference on the same network and returns the worst |native - reference|. */
+function compare(net: CheckNetwork) {
+  const traj = runNativeCheck(net);
+  if (isSkipped(traj)) throw new Error(traj.skipped);
+  const ref = new ReferenceModel(checkNetworkModel(net));
+  const L = net.sizes.length - 1;
+  let worst = 0;
+  let step = 0;
+  for (const s of net.samples) {
+    ref.set(0, s.x);
+    ref.set(L, net.nudge ? s.y : null);
+    for (let t = 0; t < net.steps_per_sample; t++) {
+      ref.step(net.learn, net.nudge);
+      const got = traj.steps[step++];
+      for (let l = 1; l <= L; l++)
+        for (const key of ['u', 'r', 'e'] as const)
+          ref.s[key][l].forEach((v, i) => {
+            worst = Math.max(worst, Math.abs(got[key][l - 1][i] - v));
+          });
+    }
+  }
+  let worstW = 0;
+  let moved = 0;
+  for (let l = 0; l < L; l++) {
+    ref.W[l].forEach((v, i) => {
+      worstW = Math.max(worstW, Math.abs(traj.W[l][i] - v));
+      moved = Math.max(moved, Math.abs(v - net.weights[l][i]));
+    });
+    ref.b[l + 1].forEach((v, i) => (worstW = Math.max(worstW, Math.abs(traj.b[l][i] - v))));
+  }
+  return { worst, worstW, moved, steps: traj.steps.length };
+}
+
+describe.skipIf(!hasCompiler)('native C baseline (bench/native/le_step.c)', () => {
+  it('builds with the system compiler at -O3 -march=native -ffast-math', () => {
+    const b = buildNative();
+    expect(isSkipped(b)).toBe(false);
+    if (!isSkipped(b)) expect(b.flags).toEqual(['-O3', '-march=native', '-ffast-math']);
+  });
+
+  it('follows emulator/reference.ts on a 5-7-4 network for 300 learning steps within 1e-4', () => {
+    const r = compare(randomNetwork([5, 7, 4], ['hardsigmoid', 'linear'], 11, true));
+    expect(r.steps).toBe(300);
+    expect(r.worst).toBeLessThan(1e-4);
+    expect(r.worstW).toBeLessThan(1e-4);
+    // Learning moved the weights far beyond the tolerance, so the comparison sees the plasticity.
+    expect(r.moved).toBeGreaterThan(0.05);
+  });
+
+  it('follows the reference on a 6-9-7-3 network with tanh, hardsigmoid and linear layers', () => {
+    const r = compare(randomNetwork([6, 9, 7, 3], ['tanh', 'hardsigmoid', 'linear'], 12, true));
+    expect(r.worst).toBeLessThan(1e-4);
+    expect(r.worstW).toBeLessThan(1e-4);
+    expect(r.moved).toBeGreaterThan(0.05);
+  });
+
+  it('follows the reference with nudging and learning off (errors still propagate)', () => {
+    const r = compare(randomNetwork([5, 7, 4], ['tanh', 'linear'], 13, false));
+    expect(r.worst).toBeLessThan(1e-4);
+    expect(r.moved).toBe(0);
+  });
+
+  it('benchmark mode prints steps/s per run for forward and train', () => {
+    const out = runNativeBench({ steps: 200, runs: 2, sizes: [20, 10, 5], stepsPerSample: 50 });
+    if (isSkipped(out)) throw new Error(out.skipped);
+    expect(out.sizes).toEqual([20, 10, 5]);
+    expect(out.forward_steps_per_s).toHaveLength(2);
+    expect(out.train_steps_per_s).toHaveLength(2);
+    for (const v of [...out.forward_steps_per_s, ...out.train_steps_per_s]) expect(v).toBeGreaterThan(0);
+  });
+});
