@@ -1,0 +1,570 @@
+/**
+ * The WASM engine: an EmulatorModel laid out in the kernels' linear memory and stepped there by a
+ * step program (kernels/program.ts) in exactly the order of emulator/reference.ts, many steps per
+ * call. Float32 throughout; weights in the hardware layout [pre][post] with rows padded to a
+ * multiple of 4 floats; every buffer 16-byte aligned, padding lanes kept finite and inert.
+ */
+import { streamKey, xoshiroState } from '../common/random.js';
+import { ACTIVATION_CODE, type EmulatorModel, type ModelPopulation } from './model.js';
+import { KernelMemory, OP_BYTES, RNG_BYTES, pad4 } from './wasm.js';
+
+// Op codes and flags of kernels/program.ts.
+const OP_COPY = 1;
+const OP_BASAL = 2;
+const OP_FORWARD = 3;
+const OP_NOISE = 4;
+const OP_NEURON = 5;
+const OP_ERROR_INIT = 6;
+const OP_FEEDBACK_T = 7;
+const OP_FEEDBACK_R = 8;
+const OP_BIAS_LEARN = 9;
+const OP_PLASTIC = 10;
+const FLAG_LEARN = 1;
+const FLAG_NUDGE = 2;
+const FLAG_UNFUSED = 4;
+const MODEL_CODE = { le: 0, li: 1 } as const;
+/** Words of the presentation record before its segments (kernels/program.ts present_samples). */
+const PRES_HEADER_WORDS = 9;
+/** Staging for present(): about this many floats per chunk of samples (4 MiB). */
+const PRES_CHUNK_FLOATS = 1 << 20;
+const PRES_MAX_CHUNK = 1024;
+
+/** Where one population's buffers live (byte addresses; 0 = absent). */
+interface PopLayout {
+  size: number;
+  n4: number;
+  /** r (x for inputs), r', e and their *_prev copies. */
+  r: number;
+  rp: number;
+  e: number;
+  rPrev: number;
+  rpPrev: number;
+  ePrev: number;
+  u: number;
+  basal: number;
+  diff: number;
+  tauM: number;
+  tauR: number;
+  gain: number;
+  offset: number;
+  bias: number;
+  /** Target of an output population and its "target set" flag word. */
+  y: number;
+  flag: number;
+  noiseU: number;
+  noiseR: number;
+  rngU: number;
+  rngR: number;
+}
+
+interface ProjLayout {
+  nPre: number;
+  nPost: number;
+  /** Weights [pre][stride], stride = post padded to 4. */
+  W: number;
+  stride: number;
+  idx: number;
+  /** Random feedback [post][pre padded], its scratch and index list. */
+  B: number;
+  scratch: number;
+  idxB: number;
+}
+
+export interface EngineOptions {
+  /** Fuse each step's weight update into the next forward pass (default true; same results). */
+  fused?: boolean;
+}
+
+export interface StepOptions {
+  /** Plasticity on (default false). */
+  learn?: boolean;
+  /** Output nudging toward targets that are set (default true). */
+  nudge?: boolean;
+}
+
+export interface EnginePresentOptions {
+  /** count rows of the concatenated input populations' values (population order). */
+  inputs: Float32Array;
+  /** count rows of the concatenated output populations' targets, or null/undefined for none. */
+  targets?: Float32Array | null;
+  count: number;
+  stepsPerSample: number;
+  learn?: boolean;
+  /** Default: true when targets are given. */
+  nudge?: boolean;
+  /** Population whose r at the last step of each sample is returned. */
+  readout: number | string;
+  /** Called after each chunk of samples with the number done so far. */
+  onProgress?: (done: number) => void;
+}
+
+/** Circuit parameters of one population, per neuron. */
+export interface EngineParameters {
+  tau_m_ms: Float32Array;
+  tau_r_ms: Float32Array;
+  gain: Float32Array;
+  offset: Float32Array;
+  bias: Float32Array;
+}
+
+export type StateName = 'u' | 'r' | 'rp' | 'e';
+
+/** An EmulatorModel running in WASM. */
+export class Engine {
+  readonly model: EmulatorModel;
+  readonly mem: KernelMemory;
+  private readonly pops: PopLayout[];
+  private readonly projs: ProjLayout[];
+  private readonly prog: number;
+  private readonly nOps: number;
+  private readonly fused: boolean;
+  private readonly stateBlock: { ptr: number; bytes: number; prev: number };
+  private readonly inputPops: number[];
+  private readonly outputPops: number[];
+  private readonly inputSize: number;
+  private readonly targetSize: number;
+  private readonly pres: { rec: number; chunk: number; inputs: number; targets: number; out: number };
+  private stepCount = 0;
+
+  constructor(model: EmulatorModel, options: EngineOptions = {}) {
+    this.model = model;
+    this.fused = options.fused ?? true;
+    const mem = (this.mem = new KernelMemory(estimateBytes(model)));
+    const f32 = (ptr: number, values: ArrayLike<number>) => mem.f32(ptr, values.length).set(values);
+
+    // State block: r, r', e of every population, contiguous so that one copy saves them all.
+    const slot = model.populations.map((p) => pad4(p.size) * 4);
+    const stateBytes = slot.reduce((a, b) => a + 3 * b, 0);
+    const statePtr = mem.alloc(stateBytes);
+    const prevPtr = mem.alloc(stateBytes);
+    this.stateBlock = { ptr: statePtr, bytes: stateBytes, prev: prevPtr };
+    let off = 0;
+    this.pops = model.populations.map((p, pi) => {
+      const n4 = pad4(p.size);
+      const at = (k: number) => off + k * slot[pi];
+      const L: PopLayout = {
+        size: p.size, n4,
+        r: statePtr + at(0), rp: statePtr + at(1), e: statePtr + at(2),
+        rPrev: prevPtr + at(0), rpPrev: prevPtr + at(1), ePrev: prevPtr + at(2),
+        u: 0, basal: 0, diff: 0, tauM: 0, tauR: 0, gain: 0, offset: 0, bias: 0,
+        y: 0, flag: 0, noiseU: 0, noiseR: 0, rngU: 0, rngR: 0,
+      };
+      off += 3 * slot[pi];
+      if (p.model === 'input') return L;
+      checkLengths(p);
+      for (const k of ['u', 'basal', 'diff', 'tauM', 'tauR', 'gain', 'offset', 'bias'] as const) L[k] = mem.allocF32(p.size);
+      // Padding lanes: tau_m = 1 keeps du finite; gain and offset 0 make r' and diff zero there.
+      mem.f32(L.tauM, n4).fill(1);
+      f32(L.tauM, p.tau_m_ms);
+      f32(L.tauR, p.tau_r_ms);
+      f32(L.gain, p.gain);
+      f32(L.offset, p.offset);
+      f32(L.bias, p.bias);
+      if (p.role === 'output') {
+        L.y = mem.allocF32(p.size);
+        L.flag = mem.alloc(16);
+      }
+      if (model.noise.membrane > 0) {
+        L.noiseU = mem.allocF32(p.size);
+        L.rngU = mem.alloc(RNG_BYTES);
+      }
+      if (model.noise.rate > 0) {
+        L.noiseR = mem.allocF32(p.size);
+        L.rngR = mem.alloc(RNG_BYTES);
+      }
+      return L;
+    });
+    this.seedNoise(model.seed);
+
+    this.projs = model.projections.map((j) => {
+      const nPre = model.populations[j.pre].size;
+      const nPost = model.populations[j.post].size;
+      if (j.weights.length !== nPre * nPost) {
+        throw new Error(`projection ${j.index}: ${j.weights.length} weights for ${nPre} x ${nPost}`);
+      }
+      const stride = pad4(nPost);
+      const L: ProjLayout = {
+        nPre, nPost, W: mem.alloc(nPre * stride * 4), stride, idx: mem.alloc(nPre * 4),
+        B: 0, scratch: 0, idxB: 0,
+      };
+      if (j.feedback === 'random') {
+        if (!j.feedbackWeights || j.feedbackWeights.length !== nPre * nPost) {
+          throw new Error(`projection ${j.index}: random feedback needs ${nPost} x ${nPre} feedbackWeights`);
+        }
+        L.B = mem.alloc(nPost * pad4(nPre) * 4);
+        L.scratch = mem.allocF32(nPre);
+        L.idxB = mem.alloc(nPost * 4);
+        const B = mem.f32(L.B, nPost * pad4(nPre));
+        for (let i = 0; i < nPost; i++) B.set(j.feedbackWeights.subarray(i * nPre, (i + 1) * nPre), i * pad4(nPre));
+      }
+      return L;
+    });
+    model.projections.forEach((j, ji) => this.writeHardwareWeights(ji, j.weights));
+
+    const ops = this.buildProgram();
+    this.nOps = ops.length;
+    this.prog = mem.alloc(ops.length * OP_BYTES);
+    this.writeProgram(ops);
+
+    this.inputPops = model.populations.filter((p) => p.model === 'input').map((p) => p.index);
+    this.outputPops = model.populations.filter((p) => p.role === 'output' && p.model !== 'input').map((p) => p.index);
+    this.inputSize = this.inputPops.reduce((a, pi) => a + model.populations[pi].size, 0);
+    this.targetSize = this.outputPops.reduce((a, pi) => a + model.populations[pi].size, 0);
+    const maxReadout = Math.max(...model.populations.map((p) => p.size));
+    const perSample = this.inputSize + this.targetSize + maxReadout;
+    const chunk = Math.max(1, Math.min(PRES_MAX_CHUNK, Math.floor(PRES_CHUNK_FLOATS / perSample)));
+    this.pres = {
+      rec: mem.alloc((PRES_HEADER_WORDS + 3 * this.inputPops.length + 4 * this.outputPops.length) * 4),
+      chunk,
+      inputs: mem.alloc(chunk * this.inputSize * 4),
+      targets: mem.alloc(chunk * this.targetSize * 4),
+      out: mem.alloc(chunk * maxReadout * 4),
+    };
+    // Memory never grows after this point, so views handed out stay valid.
+  }
+
+  /** Biological time since construction or the last reset, ms. */
+  get t_ms(): number {
+    return this.stepCount * this.model.dt_ms;
+  }
+
+  /** Steps since construction or the last reset. */
+  get steps(): number {
+    return this.stepCount;
+  }
+
+  /** Index of a population given by name or index. */
+  popIndex(pop: number | string): number {
+    const pi = typeof pop === 'number' ? pop : this.model.populations.findIndex((p) => p.name === pop);
+    if (pi < 0 || pi >= this.model.populations.length) throw new Error(`no population ${pop}`);
+    return pi;
+  }
+
+  /** Sets the current input x of an input population. */
+  setInput(pop: number | string, values: ArrayLike<number>): void {
+    const pi = this.popIndex(pop);
+    const p = this.model.populations[pi];
+    if (p.model !== 'input') throw new Error(`${p.name} is not an input population`);
+    if (values.length !== p.size) throw new Error(`${p.name}: ${values.length} values for ${p.size} neurons`);
+    this.mem.f32(this.pops[pi].r, p.size).set(values);
+  }
+
+  /** Sets the target of an output population (null: no target, so no nudging). */
+  setTarget(pop: number | string, values: ArrayLike<number> | null): void {
+    const pi = this.popIndex(pop);
+    const L = this.pops[pi];
+    const p = this.model.populations[pi];
+    if (!L.flag) throw new Error(`${p.name} is not an output population`);
+    if (values === null) {
+      this.mem.i32(L.flag, 1)[0] = 0;
+      return;
+    }
+    if (values.length !== p.size) throw new Error(`${p.name}: ${values.length} target values for ${p.size} neurons`);
+    this.mem.f32(L.y, p.size).set(values);
+    this.mem.i32(L.flag, 1)[0] = 1;
+  }
+
+  /** Advances n Euler steps in one call into WASM. */
+  step(n: number, options: StepOptions = {}): void {
+    if (!Number.isInteger(n) || n < 0) throw new Error(`step count ${n} is not a non-negative integer`);
+    if (n === 0) return;
+    this.mem.k.run_steps(this.prog, this.nOps, n, this.flags(options.learn ?? false, options.nudge ?? true));
+    this.stepCount += n;
+  }
+
+  /** A live view of u, r, r' or e of a population (size values; inputs: r is x). */
+  view(pop: number | string, name: StateName): Float32Array {
+    const pi = this.popIndex(pop);
+    const L = this.pops[pi];
+    const ptr = name === 'u' ? L.u : name === 'r' ? L.r : name === 'rp' ? L.rp : L.e;
+    if (!ptr) throw new Error(`${this.model.populations[pi].name} has no ${name}`);
+    return this.mem.f32(ptr, L.size);
+  }
+
+  u(pop: number | string): Float32Array {
+    return this.view(pop, 'u');
+  }
+  r(pop: number | string): Float32Array {
+    return this.view(pop, 'r');
+  }
+  rp(pop: number | string): Float32Array {
+    return this.view(pop, 'rp');
+  }
+  e(pop: number | string): Float32Array {
+    return this.view(pop, 'e');
+  }
+
+  /** Weights of a projection as [post][pre] (unpadded copy). */
+  readWeights(proj: number): Float32Array {
+    const L = this.proj(proj);
+    const W = this.mem.f32(L.W, L.nPre * L.stride);
+    const out = new Float32Array(L.nPost * L.nPre);
+    for (let k = 0; k < L.nPre; k++) for (let i = 0; i < L.nPost; i++) out[i * L.nPre + k] = W[k * L.stride + i];
+    return out;
+  }
+
+  /** Writes the weights of a projection given as [post][pre]. */
+  writeWeights(proj: number, wPostPre: ArrayLike<number>): void {
+    const L = this.proj(proj);
+    if (wPostPre.length !== L.nPre * L.nPost) throw new Error(`projection ${proj}: ${wPostPre.length} weights for ${L.nPost} x ${L.nPre}`);
+    const W = this.mem.f32(L.W, L.nPre * L.stride);
+    for (let k = 0; k < L.nPre; k++) for (let i = 0; i < L.nPost; i++) W[k * L.stride + i] = wPostPre[i * L.nPre + k];
+  }
+
+  /** Weights of a projection in the hardware layout [pre][post] (unpadded copy). */
+  readHardwareWeights(proj: number): Float32Array {
+    const L = this.proj(proj);
+    const W = this.mem.f32(L.W, L.nPre * L.stride);
+    const out = new Float32Array(L.nPre * L.nPost);
+    for (let k = 0; k < L.nPre; k++) out.set(W.subarray(k * L.stride, k * L.stride + L.nPost), k * L.nPost);
+    return out;
+  }
+
+  /** Writes weights given in the hardware layout [pre][post]. */
+  writeHardwareWeights(proj: number, wPrePost: ArrayLike<number>): void {
+    const L = this.proj(proj);
+    if (wPrePost.length !== L.nPre * L.nPost) throw new Error(`projection ${proj}: ${wPrePost.length} weights for ${L.nPre} x ${L.nPost}`);
+    const W = this.mem.f32(L.W, L.nPre * L.stride);
+    for (let k = 0; k < L.nPre; k++) {
+      for (let i = 0; i < L.nPost; i++) W[k * L.stride + i] = wPrePost[k * L.nPost + i];
+    }
+  }
+
+  /** The circuit parameters and bias of a non-input population (copies). */
+  readParameters(pop: number | string): EngineParameters {
+    const L = this.neuronPop(pop);
+    const copy = (ptr: number) => Float32Array.from(this.mem.f32(ptr, L.size));
+    return { tau_m_ms: copy(L.tauM), tau_r_ms: copy(L.tauR), gain: copy(L.gain), offset: copy(L.offset), bias: copy(L.bias) };
+  }
+
+  /** Overwrites some circuit parameters or the bias of a non-input population. */
+  writeParameters(pop: number | string, params: Partial<EngineParameters>): void {
+    const L = this.neuronPop(pop);
+    const target = { tau_m_ms: L.tauM, tau_r_ms: L.tauR, gain: L.gain, offset: L.offset, bias: L.bias };
+    for (const key of Object.keys(target) as (keyof EngineParameters)[]) {
+      const v = params[key];
+      if (v === undefined) continue;
+      if (v.length !== L.size) throw new Error(`${key}: ${v.length} values for ${L.size} neurons`);
+      this.mem.f32(target[key], L.size).set(v);
+    }
+  }
+
+  /** Bias of a population (copy). */
+  readBias(pop: number | string): Float32Array {
+    return this.readParameters(pop).bias;
+  }
+
+  /** Sets the bias of a population. */
+  writeBias(pop: number | string, values: ArrayLike<number>): void {
+    this.writeParameters(pop, { bias: Float32Array.from(values) });
+  }
+
+  /** Dynamic state (u, r, r', e and their previous copies) and time back to zero; weights, biases, inputs and targets stay. */
+  reset(): void {
+    for (let pi = 0; pi < this.pops.length; pi++) {
+      const L = this.pops[pi];
+      const zero = (ptr: number) => ptr && this.mem.f32(ptr, L.n4).fill(0);
+      zero(L.rPrev);
+      if (this.model.populations[pi].model === 'input') continue;
+      for (const ptr of [L.r, L.rp, L.e, L.rpPrev, L.ePrev, L.u, L.basal, L.diff, L.noiseU, L.noiseR]) zero(ptr);
+    }
+    this.stepCount = 0;
+  }
+
+  /** Re-seeds the membrane and rate noise streams of every population from `seed`. */
+  seedNoise(seed: number): void {
+    this.model.populations.forEach((p, pi) => {
+      const L = this.pops[pi];
+      if (L.rngU) this.writeRng(L.rngU, streamKey(seed, `membrane-noise/${p.name}`));
+      if (L.rngR) this.writeRng(L.rngR, streamKey(seed, `rate-noise/${p.name}`));
+    });
+  }
+
+  /**
+   * Presents count samples one after another (stepsPerSample steps each, state carried over) and
+   * returns the readout population's r at the last step of each sample, [count][readout size].
+   * One WASM call per chunk of samples.
+   */
+  present(o: EnginePresentOptions): Float32Array {
+    const ri = this.popIndex(o.readout);
+    const readoutSize = this.model.populations[ri].size;
+    if (o.inputs.length < o.count * this.inputSize) throw new Error(`present: ${o.inputs.length} input values for ${o.count} x ${this.inputSize}`);
+    const targets = o.targets ?? null;
+    if (targets && targets.length < o.count * this.targetSize) throw new Error(`present: ${targets.length} target values for ${o.count} x ${this.targetSize}`);
+    const flags = this.flags(o.learn ?? false, o.nudge ?? targets !== null);
+    const out = new Float32Array(o.count * readoutSize);
+    const P = this.pres;
+    const rec = this.mem.i32(P.rec, PRES_HEADER_WORDS + 3 * this.inputPops.length + 4 * this.outputPops.length);
+    rec[0] = P.inputs;
+    rec[1] = this.inputSize;
+    rec[2] = targets ? P.targets : 0;
+    rec[3] = this.targetSize;
+    rec[4] = this.pops[ri].r;
+    rec[5] = readoutSize;
+    rec[6] = P.out;
+    rec[7] = this.inputPops.length;
+    rec[8] = this.outputPops.length;
+    let w = PRES_HEADER_WORDS;
+    let offset = 0;
+    for (const pi of this.inputPops) {
+      rec.set([this.pops[pi].r, offset, this.pops[pi].size], w);
+      offset += this.pops[pi].size;
+      w += 3;
+    }
+    offset = 0;
+    for (const pi of this.outputPops) {
+      rec.set([this.pops[pi].y, offset, this.pops[pi].size, this.pops[pi].flag], w);
+      offset += this.pops[pi].size;
+      w += 4;
+    }
+    for (let done = 0; done < o.count; ) {
+      const n = Math.min(P.chunk, o.count - done);
+      this.mem.f32(P.inputs, n * this.inputSize).set(o.inputs.subarray(done * this.inputSize, (done + n) * this.inputSize));
+      if (targets) {
+        this.mem.f32(P.targets, n * this.targetSize).set(targets.subarray(done * this.targetSize, (done + n) * this.targetSize));
+      }
+      this.mem.k.present_samples(this.prog, this.nOps, P.rec, n, o.stepsPerSample, flags);
+      out.set(this.mem.f32(P.out, n * readoutSize), done * readoutSize);
+      done += n;
+      this.stepCount += n * o.stepsPerSample;
+      o.onProgress?.(done);
+    }
+    return out;
+  }
+
+  private flags(learn: boolean, nudge: boolean): number {
+    return (learn ? FLAG_LEARN : 0) | (nudge ? FLAG_NUDGE : 0) | (this.fused ? 0 : FLAG_UNFUSED);
+  }
+
+  private proj(j: number): ProjLayout {
+    const L = this.projs[j];
+    if (!L) throw new Error(`no projection ${j}`);
+    return L;
+  }
+
+  private neuronPop(pop: number | string): PopLayout {
+    const pi = this.popIndex(pop);
+    if (this.model.populations[pi].model === 'input') throw new Error(`${this.model.populations[pi].name} is an input population`);
+    return this.pops[pi];
+  }
+
+  private writeRng(ptr: number, key: number): void {
+    this.mem.u32(ptr, 4).set(xoshiroState(key));
+    this.mem.i32(ptr + 24, 1)[0] = 0;
+  }
+
+  /** The step program, in the order of emulator/reference.ts (see kernels/program.ts). */
+  private buildProgram(): Op[] {
+    const m = this.model;
+    const ops: Op[] = [];
+    const neuronPops = m.populations.filter((p) => p.model !== 'input');
+    const P = (pi: number) => this.pops[pi];
+    // A. basal = bias + sum W s
+    for (const p of neuronPops) ops.push({ code: OP_BASAL, i: [P(p.index).basal, P(p.index).bias, P(p.index).n4 * 4] });
+    const fwd: Op[] = m.projections.map((j, ji) => {
+      const L = this.projs[ji];
+      const rate = m.learningRule === 'le' ? m.eta * j.eta_scale * m.dt_ms : 0;
+      return {
+        code: OP_FORWARD,
+        i: [L.W, L.stride, L.nPre, P(j.pre).r, P(j.post).basal, P(j.pre).rPrev, P(j.post).e],
+        f32: [[8, rate]],
+        i2: [[9, L.idx]],
+      };
+    });
+    ops.push(...fwd);
+    // Save r, r', e (and inputs) as the previous step's values.
+    const S = this.stateBlock;
+    ops.push({ code: OP_COPY, i: [S.prev, S.ptr, S.bytes] });
+    // B. neurons
+    for (const p of neuronPops) {
+      const L = P(p.index);
+      if (L.noiseU) ops.push({ code: OP_NOISE, i: [L.rngU, L.noiseU, p.size], f64: m.noise.membrane * Math.sqrt(m.dt_ms) });
+      if (L.noiseR) ops.push({ code: OP_NOISE, i: [L.rngR, L.noiseR, p.size], f64: m.noise.rate });
+      const model = MODEL_CODE[p.model as 'le' | 'li'];
+      if (model === undefined) throw new Error(`population ${p.name}: neuron model ${p.model} is not a rate model`);
+      ops.push({
+        code: OP_NEURON,
+        i: [L.n4 / 4, model, ACTIVATION_CODE[p.activation], 0, L.u, L.basal, L.ePrev, L.tauM, L.tauR, L.gain, L.offset, L.r, L.rp, L.diff, L.noiseU, L.noiseR],
+        f32: [[4, m.dt_ms]],
+      });
+    }
+    // C. errors: nudging (or zero), then feedback per projection in order
+    for (const p of neuronPops) {
+      const L = P(p.index);
+      ops.push({ code: OP_ERROR_INIT, i: [L.e, L.n4 / 4, L.rpPrev, L.rPrev, L.y, 0, L.flag], f32: [[6, m.beta]] });
+    }
+    m.projections.forEach((j, ji) => {
+      const L = this.projs[ji];
+      if (j.feedback === 'transpose') {
+        ops.push({ code: OP_FEEDBACK_T, i: [L.W, L.stride, L.nPre, P(j.post).diff, P(j.pre).rpPrev, P(j.pre).e] });
+      } else if (j.feedback === 'random') {
+        const n4 = P(j.pre).n4;
+        ops.push({ code: OP_FEEDBACK_R, i: [L.B, n4, L.nPost, P(j.post).diff, P(j.pre).rpPrev, P(j.pre).e, L.scratch, n4 / 4, L.idxB] });
+      }
+    });
+    // D. plasticity: biases with the first plastic projection's rate into each population, weights
+    // marked for the fused update
+    if (m.learningRule === 'le') {
+      const biasDone = new Set<number>();
+      m.projections.forEach((j, ji) => {
+        if (!j.plastic) return;
+        if (!biasDone.has(j.post)) {
+          biasDone.add(j.post);
+          const L = P(j.post);
+          ops.push({ code: OP_BIAS_LEARN, i: [L.bias, L.e, L.n4 / 4, 0], f32: [[4, m.eta * j.eta_scale * m.dt_ms]] });
+        }
+        ops.push({ code: OP_PLASTIC, i: [], fwdOf: fwd[ji] });
+      });
+    }
+    return ops;
+  }
+
+  private writeProgram(ops: Op[]): void {
+    const words = OP_BYTES / 4;
+    const I = this.mem.i32(this.prog, ops.length * words);
+    const F = this.mem.f32(this.prog, ops.length * words);
+    const D = new DataView(this.mem.memory.buffer, this.prog, ops.length * OP_BYTES);
+    ops.forEach((op, n) => {
+      const base = n * words;
+      op.addr = this.prog + n * OP_BYTES;
+      I[base] = op.code;
+      op.i.forEach((v, w) => (I[base + 1 + w] = v));
+      for (const [w, v] of op.i2 ?? []) I[base + w] = v;
+      for (const [w, v] of op.f32 ?? []) F[base + w] = v;
+      if (op.f64 !== undefined) D.setFloat64(n * OP_BYTES + 16, op.f64, true);
+    });
+    ops.forEach((op, n) => {
+      if (op.fwdOf) I[n * words + 1] = op.fwdOf.addr!;
+    });
+  }
+}
+
+/** One op record before it is written: words 1.. from i, then word/value overrides. */
+interface Op {
+  code: number;
+  i: number[];
+  i2?: [number, number][];
+  f32?: [number, number][];
+  f64?: number;
+  fwdOf?: Op;
+  addr?: number;
+}
+
+function checkLengths(p: ModelPopulation): void {
+  for (const k of ['tau_m_ms', 'tau_r_ms', 'gain', 'offset', 'bias'] as const) {
+    if (p[k].length !== p.size) throw new Error(`population ${p.name}: ${k} has ${p[k].length} values for ${p.size} neurons`);
+  }
+}
+
+/** A generous estimate of the layout's size, so memory is allocated once. */
+function estimateBytes(m: EmulatorModel): number {
+  let bytes = 1 << 16;
+  for (const p of m.populations) bytes += 20 * (pad4(p.size) * 4 + 16) + 2 * RNG_BYTES;
+  for (const j of m.projections) {
+    const nPre = m.populations[j.pre].size;
+    const nPost = m.populations[j.post].size;
+    bytes += nPre * pad4(nPost) * 4 + nPre * 4 + 64;
+    if (j.feedback === 'random') bytes += nPost * pad4(nPre) * 4 + pad4(nPre) * 4 + nPost * 4 + 64;
+  }
+  return bytes + (m.populations.length * 2 + m.projections.length * 4 + 8) * OP_BYTES + PRES_CHUNK_FLOATS * 4 * 2;
+}

@@ -1,0 +1,42 @@
+/**
+ * Test helper: makes sure build/kernels.wasm is the release build of the current kernels/ sources
+ * (rebuilt in memory with asc and renamed into place when a source is newer), so kernel tests never
+ * run against a stale binary.
+ */
+import { existsSync, readdirSync, renameSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { projectRoot } from '../../common/paths.js';
+import { KernelMemory, kernelsPath } from '../../emulator/wasm.js';
+
+/** Rebuilds build/kernels.wasm when it is missing or older than a kernels/*.ts source. */
+export async function ensureKernels(): Promise<void> {
+  const root = projectRoot();
+  const out = kernelsPath();
+  const srcDir = join(root, 'kernels');
+  const newest = Math.max(
+    statSync(join(root, 'asconfig.json')).mtimeMs,
+    ...readdirSync(srcDir).filter((f) => f.endsWith('.ts')).map((f) => statSync(join(srcDir, f)).mtimeMs),
+  );
+  if (existsSync(out) && statSync(out).mtimeMs >= newest) return;
+  const asc = (await import('assemblyscript/asc')).default;
+  let wasm: Uint8Array | undefined;
+  const log: string[] = [];
+  const sink = { write: (s: string | Uint8Array) => void log.push(String(s)) };
+  const { error } = await asc.main(['kernels/index.ts', '--target', 'release', '--baseDir', root], {
+    stdout: sink as never,
+    stderr: sink as never,
+    writeFile: (name: string, contents: Uint8Array | string) => {
+      if (name.endsWith('.wasm')) wasm = contents as Uint8Array;
+    },
+  });
+  if (error || !wasm) throw new Error(`building the kernels failed: ${error?.message ?? 'no output'}\n${log.join('')}`);
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  writeFileSync(tmp, wasm);
+  renameSync(tmp, out);
+}
+
+/** A fresh kernel instance with `bytes` of room (after ensureKernels). */
+export function kernelMemory(bytes = 1 << 20): KernelMemory {
+  return new KernelMemory(bytes);
+}
