@@ -134,8 +134,13 @@ export function passProducing(name: StageName): string {
   return PASSES.find((p) => p.produces === name)!.name;
 }
 
-/** A JSON-serialisable view of one IR (typed arrays as plain, nested arrays) for `--emit`. */
+/** A JSON-serialisable view of one IR (typed arrays as plain, nested arrays) for `--emit`, headed by the pass that made it. */
 export function dumpStage(name: StageName, stages: Partial<Stages>): unknown {
+  const pass = PASSES.find((p) => p.produces === name)!;
+  return { stage: name, pass: pass.name, description: pass.description, ...(dumpBody(name, stages) as object) };
+}
+
+function dumpBody(name: StageName, stages: Partial<Stages>): unknown {
   switch (name) {
     case 'ir':
       return dumpIr(need(stages.ir, 'dump ir'));
@@ -159,7 +164,6 @@ function nest(a: ArrayLike<number>, rows: number, cols: number): number[][] {
 
 function dumpIr(n: Network): unknown {
   return {
-    stage: 'ir',
     name: n.name,
     sha256: n.sha256,
     ...(n.file !== undefined ? { file: n.file } : {}),
@@ -173,7 +177,6 @@ function dumpIr(n: Network): unknown {
 
 function dumpLowered(l: Lowered): unknown {
   return {
-    stage: 'lowered',
     chip: l.chip.name,
     circuits: l.circuits,
     matrices: l.matrices.map((m) => ({
@@ -186,7 +189,6 @@ function dumpLowered(l: Lowered): unknown {
 function dumpPlaced(p: Placed): unknown {
   const chip = p.lowered.chip;
   return {
-    stage: 'placed',
     chip: chip.name,
     core: chip.core,
     system_cores: p.system_cores,
@@ -201,7 +203,6 @@ function dumpPlaced(p: Placed): unknown {
 function dumpQuantised(q: Quantised): unknown {
   const net = q.placed.lowered.network;
   return {
-    stage: 'quantised',
     chip: q.placed.lowered.chip.name,
     weights: q.placed.lowered.chip.weights,
     reports: net.projections.map((pr) => ({ projection: pr.index, from: pr.from, to: pr.to, ...q.reports[pr.index] })),
@@ -212,7 +213,6 @@ function dumpQuantised(q: Quantised): unknown {
 
 function dumpTimed(t: Timed): unknown {
   return {
-    stage: 'timed',
     speedup: t.speedup,
     dt_ms: t.dt_ms,
     dt_hw_us: t.dt_hw_us,

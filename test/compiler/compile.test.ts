@@ -56,6 +56,7 @@ describe('compile', () => {
       expect(JSON.parse(JSON.stringify(dump))).toEqual(dump);
     }
     const ir = dumpStage('ir', stages) as any;
+    expect(ir).toMatchObject({ stage: 'ir', pass: 'validate', description: PASSES[0].description });
     expect(ir.projections[0].weights).toEqual([[0.1, 0.2, 0.3], [-0.1, -0.2, -0.3]]);
     expect(ir.populations[1].bias).toEqual([0, 0]);
     const lowered = dumpStage('lowered', stages) as any;
