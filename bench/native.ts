@@ -8,14 +8,12 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../common/paths.js';
+import type { Skipped } from './types.js';
+
+export type { Skipped };
 
 /** The flags the baseline is built with (RESEARCH.md section 4). */
 export const NATIVE_FLAGS = ['-O3', '-march=native', '-ffast-math'];
-
-/** Why a native measurement did not happen. */
-export interface Skipped {
-  skipped: string;
-}
 
 /** A built baseline binary. */
 export interface NativeBuild {

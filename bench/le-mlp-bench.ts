@@ -1,0 +1,177 @@
+/**
+ * The LE MLP 784-300-100-10 step benchmarks, forward (inference: no target, no learning) and
+ * train (nudging and plasticity every step), batch 1, dense random inputs in [0, 1) changing
+ * every 100 steps, one thread:
+ *   -native-*     bench/native/le_step.c (float32, -O3 -march=native -ffast-math), one process
+ *                 measuring both kinds;
+ *   -reference-*  emulator/reference.ts (float64, plain TypeScript), short runs;
+ *   -forward / -train   the WASM engine (emulator/engine.ts), when it is built.
+ */
+import { performance } from 'node:perf_hooks';
+import type { EmulatorModel } from '../emulator/model.js';
+import { ReferenceModel } from '../emulator/reference.js';
+import { denseSamples, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, mlpModel } from './mlp.js';
+import { isSkipped, runNativeBench, type NativeBenchResult } from './native.js';
+import type { BenchContext, Benchmark, BenchKind, Measurement, Skipped } from './types.js';
+
+const PREFIX = 'le-mlp-784-300-100-10';
+/** The ideal preset's speedup: the chip these benchmarks emulate. */
+const IDEAL_SPEEDUP = 10_000;
+
+function stepsPerRun(ctx: BenchContext, full: number, quick: number): number {
+  const n = ctx.quick ? quick : full;
+  return Math.max(MLP_STEPS_PER_SAMPLE, Math.round(n / MLP_STEPS_PER_SAMPLE) * MLP_STEPS_PER_SAMPLE);
+}
+
+const common = { sizes: MLP_SIZES, dt_ms: MLP_DT_MS, speedup: IDEAL_SPEEDUP };
+
+// ---- native C baseline -------------------------------------------------------------------------
+
+function nativeBenchmark(kind: 'forward' | 'train'): Benchmark {
+  return {
+    ...common,
+    name: `${PREFIX}-native-${kind}`,
+    description:
+      kind === 'forward'
+        ? 'native C baseline, float32: basal and neuron update per step (errors zero without target and learning)'
+        : 'native C baseline, float32: full LE step with nudging, W^T error pathway and plasticity (fused into one pass per matrix)',
+    kind,
+    implementation: 'native',
+    async measure(ctx) {
+      const steps = stepsPerRun(ctx, 20_000, 4_000);
+      const out = await ctx.memo<NativeBenchResult | Skipped>(`native:${ctx.runs}:${steps}`, () => {
+        ctx.log(`native C baseline: building and running (${ctx.runs} runs x ${steps} steps per kind)`);
+        return runNativeBench({ steps, runs: ctx.runs, sizes: [...MLP_SIZES], stepsPerSample: MLP_STEPS_PER_SAMPLE });
+      });
+      if (isSkipped(out)) return out;
+      return {
+        unit: 'steps/s',
+        values: kind === 'forward' ? out.forward_steps_per_s : out.train_steps_per_s,
+        info: {
+          compiler: out.compilerVersion,
+          compiler_command: out.compiler,
+          flags: out.flags.join(' '),
+          steps_per_run: out.steps,
+          inputs: 'dense uniform [0, 1), new sample every 100 steps',
+          weight_layout: '[pre][post] rows padded to 16 floats',
+          nonzero_hidden_rate_fraction: out.nonzero_rate_fraction,
+        },
+      };
+    },
+  };
+}
+
+// ---- float64 TypeScript reference ----------------------------------------------------------------
+
+function referenceBenchmark(kind: 'forward' | 'train'): Benchmark {
+  const learn = kind === 'train';
+  return {
+    ...common,
+    name: `${PREFIX}-reference-${kind}`,
+    description: `emulator/reference.ts (float64, plain TypeScript), ${learn ? 'learning and nudging on' : 'no target, no learning'}; short runs`,
+    kind,
+    implementation: 'reference',
+    async measure(ctx) {
+      const steps = stepsPerRun(ctx, 300, 100);
+      const model = mlpModel(1);
+      const samples = steps / MLP_STEPS_PER_SAMPLE;
+      const data = denseSamples(samples, MLP_SIZES[0], MLP_SIZES[MLP_SIZES.length - 1]);
+      const ref = new ReferenceModel(model);
+      const out = MLP_SIZES.length - 1;
+      const run = (n: number) => {
+        for (let t = 0; t < n; t++) {
+          if (t % MLP_STEPS_PER_SAMPLE === 0) {
+            const s = (t / MLP_STEPS_PER_SAMPLE) % samples;
+            ref.set(0, data.x.subarray(s * MLP_SIZES[0], (s + 1) * MLP_SIZES[0]));
+            ref.set(out, learn ? data.y.subarray(s * 10, (s + 1) * 10) : null);
+          }
+          ref.step(learn, learn);
+        }
+      };
+      ctx.log(`reference ${kind}: ${ctx.runs} runs x ${steps} steps`);
+      run(Math.min(50, steps)); // warm-up: lets V8 optimise the step
+      const values: number[] = [];
+      for (let r = 0; r < ctx.runs; r++) {
+        const t0 = performance.now();
+        run(steps);
+        values.push(steps / ((performance.now() - t0) / 1000));
+      }
+      return { unit: 'steps/s', values, info: { steps_per_run: steps, precision: 'float64', inputs: 'dense uniform [0, 1)' } };
+    },
+  };
+}
+
+// ---- WASM engine ----------------------------------------------------------------------------------
+
+/** The part of emulator/engine.ts's Engine these benchmarks use. */
+interface EngineLike {
+  present(o: {
+    inputs: Float32Array;
+    targets?: Float32Array | null;
+    count: number;
+    stepsPerSample: number;
+    learn?: boolean;
+    nudge?: boolean;
+    readout: number | string;
+  }): Float32Array;
+  reset(): void;
+}
+type EngineCtor = new (model: EmulatorModel, options?: { fused?: boolean }) => EngineLike;
+
+/** Loads the WASM engine if this checkout has it (it is built separately from the suite). */
+async function loadEngine(): Promise<EngineCtor | Skipped> {
+  // A computed specifier: the suite type-checks and runs whether or not the engine exists yet.
+  const spec = '../emulator/engine.js';
+  try {
+    const mod = (await import(/* @vite-ignore */ spec)) as { Engine?: EngineCtor };
+    if (typeof mod.Engine !== 'function') return { skipped: 'emulator/engine.js exports no Engine class' };
+    return mod.Engine;
+  } catch (err) {
+    return { skipped: `WASM engine not available: ${(err as Error).message.split('\n')[0]}` };
+  }
+}
+
+function engineBenchmark(kind: 'forward' | 'train'): Benchmark {
+  const learn = kind === 'train';
+  return {
+    ...common,
+    name: `${PREFIX}-${kind}`,
+    description: `WASM engine (emulator/engine.ts, float32, SIMD kernels), ${learn ? 'learning and nudging on, fused weight update' : 'no target, no learning'}; many steps per WASM call`,
+    kind,
+    implementation: 'engine',
+    async measure(ctx): Promise<Measurement | Skipped> {
+      const Engine = await ctx.memo('engine-module', loadEngine);
+      if (isSkipped(Engine)) return Engine;
+      const steps = stepsPerRun(ctx, 20_000, 4_000);
+      const samples = steps / MLP_STEPS_PER_SAMPLE;
+      const data = denseSamples(samples, MLP_SIZES[0], MLP_SIZES[MLP_SIZES.length - 1]);
+      let engine: EngineLike;
+      try {
+        engine = new Engine(mlpModel(1), { fused: true });
+      } catch (err) {
+        return { skipped: `WASM engine could not start: ${(err as Error).message.split('\n')[0]}` };
+      }
+      const present = (count: number) =>
+        engine.present({ inputs: data.x, targets: learn ? data.y : null, count, stepsPerSample: MLP_STEPS_PER_SAMPLE, learn, nudge: learn, readout: 'out' });
+      ctx.log(`engine ${kind}: ${ctx.runs} runs x ${steps} steps`);
+      present(Math.min(20, samples)); // warm-up: V8 tiers the WASM code up
+      const values: number[] = [];
+      for (let r = 0; r < ctx.runs; r++) {
+        engine.reset();
+        const t0 = performance.now();
+        present(samples);
+        values.push(steps / ((performance.now() - t0) / 1000));
+      }
+      return { unit: 'steps/s', values, info: { steps_per_run: steps, precision: 'float32', fused: true, inputs: 'dense uniform [0, 1)' } };
+    },
+  };
+}
+
+/** The MLP benchmarks, baselines first. */
+export function leMlpBenchmarks(): Benchmark[] {
+  const kinds: ('forward' | 'train')[] = ['forward', 'train'];
+  return [...kinds.map(nativeBenchmark), ...kinds.map(referenceBenchmark), ...kinds.map(engineBenchmark)];
+}
+
+/** Kinds with a step count (for the ratios). */
+export const STEP_KINDS: readonly BenchKind[] = ['forward', 'train'];

@@ -1,0 +1,102 @@
+/** The shapes shared by the benchmark suite (bench/suite.ts) and the benchmarks it registers. */
+import type { MachineInfo } from './machine.js';
+
+/** Why a benchmark did not run (no C compiler, no engine build, ...). */
+export interface Skipped {
+  skipped: string;
+}
+
+/** What one benchmark measures: Euler steps, or wall time of a one-off job (compile). */
+export type BenchKind = 'forward' | 'train' | 'compile';
+
+/** Which implementation a benchmark times. */
+export type BenchImplementation = 'native' | 'reference' | 'engine' | 'compiler';
+
+/** Per suite run: options and a memo shared between benchmarks. */
+export interface BenchContext {
+  /** Timed runs per benchmark. */
+  runs: number;
+  /** Short runs (a smoke test of the suite, numbers noisier). */
+  quick: boolean;
+  /** Computes a value once per suite run (e.g. the native binary's output for forward and train). */
+  memo<T>(key: string, make: () => Promise<T> | T): Promise<T>;
+  /** A progress line on stderr. */
+  log(line: string): void;
+}
+
+/** The raw numbers of one benchmark: one value per run. */
+export interface Measurement {
+  /** steps/s for forward and train benchmarks, seconds for compile. */
+  unit: 'steps/s' | 's';
+  values: number[];
+  /** Anything else worth reporting (compiler, sizes, data, cores used). */
+  info?: Record<string, unknown>;
+}
+
+/** A named benchmark. */
+export interface Benchmark {
+  name: string;
+  /** One line: what is timed, and how. */
+  description: string;
+  kind: BenchKind;
+  implementation: BenchImplementation;
+  /** Layer sizes of a step benchmark: its FLOP count and the baselines its ratios use. */
+  sizes?: readonly number[];
+  /** Euler step, biological ms (step benchmarks). */
+  dt_ms?: number;
+  /** Speedup of the emulated chip (step benchmarks; the ideal preset's). */
+  speedup?: number;
+  measure(ctx: BenchContext): Promise<Measurement | Skipped>;
+}
+
+/** One row of the report (CONTRACT.md `bench --json`). */
+export interface BenchResult {
+  name: string;
+  description: string;
+  kind: BenchKind;
+  implementation: BenchImplementation;
+  unit: 'steps/s' | 's' | null;
+  /** Timed runs and their median, min, max, all values (in `unit`). */
+  runs: number;
+  median: number | null;
+  min: number | null;
+  max: number | null;
+  values: number[];
+  /** Median Euler steps per wall second (null for compile). */
+  steps_per_s: number | null;
+  samples_per_s: number | null;
+  flops_per_step: number | null;
+  gflops: number | null;
+  /** steps_per_s over the native baseline's (same kind and sizes) measured in this run. */
+  ratio_vs_native: number | null;
+  /** steps_per_s over the TypeScript reference's (same kind and sizes) measured in this run. */
+  ratio_vs_reference: number | null;
+  /** Biological seconds emulated per wall second: steps/s * dt_ms / 1000. */
+  bio_s_per_wall_s: number | null;
+  /** Hardware seconds of the emulated chip per wall second: bio_s_per_wall_s / speedup. */
+  hw_s_per_wall_s: number | null;
+  speedup: number | null;
+  /** How many times slower than the emulated chip: speedup / bio_s_per_wall_s. */
+  slowdown_vs_chip: number | null;
+  /** The same against each preset's speedup (spikey, bss1: 10^4; bss2: 10^3). */
+  slowdown_vs_presets: Record<string, number> | null;
+  /** Median wall seconds of a compile benchmark. */
+  wall_s: number | null;
+  skipped?: string;
+  info?: Record<string, unknown>;
+}
+
+/** The whole report (`lechip bench --json`). */
+export interface BenchReport {
+  format: 'lechip/bench@1';
+  /** One line describing the machine (CONTRACT.md); details in machine_info. */
+  machine: string;
+  machine_info: MachineInfo;
+  tool_version: string;
+  started: string;
+  runs: number;
+  quick: boolean;
+  filter: string | null;
+  wall_s: number;
+  results: BenchResult[];
+}

@@ -1,0 +1,159 @@
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { leStepFlops, synapses } from '../../bench/flops.js';
+import { findCompiler } from '../../bench/native.js';
+import { fillRatios, formatReport, listBenchmarks, median, runSuite, selectBenchmarks, summarise } from '../../bench/suite.js';
+import type { Benchmark, BenchReport, Measurement } from '../../bench/types.js';
+import { registerBench } from '../../cli/commands/bench.js';
+import { Console } from '../../cli/io.js';
+import { UserError } from '../../common/diagnostics.js';
+
+function fake(name: string, impl: Benchmark['implementation'], kind: Benchmark['kind'], m: Measurement | { skipped: string }): Benchmark {
+  return {
+    name,
+    description: `fake ${name}`,
+    kind,
+    implementation: impl,
+    sizes: kind === 'compile' ? undefined : [2, 3, 1],
+    dt_ms: kind === 'compile' ? undefined : 0.01,
+    speedup: kind === 'compile' ? undefined : 10_000,
+    measure: async () => m,
+  };
+}
+
+describe('FLOP count of one LE step', () => {
+  it('counts a 2-3-1 network by hand', () => {
+    // P = 2*3 + 3*1 = 9 synapses, 4 neurons.
+    expect(synapses([2, 3, 1])).toBe(9);
+    // forward: 2P + 13 per neuron = 18 + 52
+    expect(leStepFlops([2, 3, 1], 'forward')).toBe(70);
+    // train adds: output error 3*1; W_2^T diff (2*3*1) and times r' (3); updates 2P, one per row
+    // (2 + 3), biases 2 * (3 + 1).
+    expect(leStepFlops([2, 3, 1], 'train')).toBe(70 + 3 + 6 + 3 + 18 + 5 + 8);
+  });
+
+  it('gives the MNIST MLP about 0.54 MFLOP forward and 1.13 MFLOP per training step', () => {
+    expect(leStepFlops([784, 300, 100, 10], 'forward')).toBe(2 * 266_200 + 13 * 410);
+    expect(leStepFlops([784, 300, 100, 10], 'train')).toBe(1_134_564);
+  });
+});
+
+describe('summarise and ratios', () => {
+  it('median, min, max, GFLOP/s, bio and hardware seconds and the slowdown from the run values', () => {
+    const b = fake('x-train', 'engine', 'train', { unit: 'steps/s', values: [] });
+    const r = summarise(b, { unit: 'steps/s', values: [3000, 1000, 2000, 5000] }, { bss2: 1000 });
+    expect(r.median).toBe(2500);
+    expect(r.min).toBe(1000);
+    expect(r.max).toBe(5000);
+    expect(r.steps_per_s).toBe(2500);
+    // 2500 steps/s * 0.01 ms = 25 ms of biology per wall second.
+    expect(r.bio_s_per_wall_s).toBe(0.025);
+    expect(r.hw_s_per_wall_s).toBe(2.5e-6);
+    expect(r.slowdown_vs_chip).toBe(400_000);
+    expect(r.slowdown_vs_presets).toEqual({ bss2: 40_000 });
+    expect(r.gflops).toBe(Number(((113 * 2500) / 1e9).toPrecision(3)));
+    expect(median([5, 1, 3])).toBe(3);
+  });
+
+  it('compile benchmarks report wall seconds, no step figures', () => {
+    const r = summarise(fake('c', 'compiler', 'compile', { unit: 's', values: [] }), { unit: 's', values: [2, 4, 3] });
+    expect(r.wall_s).toBe(3);
+    expect(r.steps_per_s).toBeNull();
+    expect(r.slowdown_vs_chip).toBeNull();
+  });
+
+  it('ratios divide by the native and reference results of the same kind and sizes', () => {
+    const bs = [
+      fake('n-train', 'native', 'train', { unit: 'steps/s', values: [] }),
+      fake('r-train', 'reference', 'train', { unit: 'steps/s', values: [] }),
+      fake('e-train', 'engine', 'train', { unit: 'steps/s', values: [] }),
+      fake('e-forward', 'engine', 'forward', { unit: 'steps/s', values: [] }),
+    ];
+    const values = [[40_000], [1_000], [20_000], [30_000]];
+    const results = bs.map((b, i) => summarise(b, { unit: 'steps/s', values: values[i] }));
+    fillRatios(results, bs);
+    expect(results[2].ratio_vs_native).toBe(0.5);
+    expect(results[2].ratio_vs_reference).toBe(20);
+    // No forward baselines in this set: no ratio rather than a wrong one.
+    expect(results[3].ratio_vs_native).toBeNull();
+  });
+
+  it('a filter keeps the baselines its ratios need', () => {
+    const all = listBenchmarks();
+    const names = selectBenchmarks(all, 'le-mlp-784-300-100-10-train').map((b) => b.name);
+    expect(names).toEqual(['le-mlp-784-300-100-10-native-train', 'le-mlp-784-300-100-10-reference-train', 'le-mlp-784-300-100-10-train']);
+    expect(selectBenchmarks(all, 'compile').map((b) => b.name)).toEqual(['compile-100k-neurons']);
+  });
+});
+
+describe('runSuite', () => {
+  it('runs each selected benchmark, shares memos, reports skips and the machine', async () => {
+    let made = 0;
+    const memoBench = (name: string): Benchmark => ({
+      ...fake(name, 'native', name.endsWith('train') ? 'train' : 'forward', { unit: 'steps/s', values: [] }),
+      async measure(ctx) {
+        const v = await ctx.memo('shared', () => {
+          made++;
+          return Array.from({ length: ctx.runs }, (_, i) => 1000 * (i + 1));
+        });
+        return { unit: 'steps/s', values: v };
+      },
+    });
+    const report = await runSuite({
+      runs: 3,
+      benchmarks: [memoBench('a-forward'), memoBench('a-train'), fake('gone', 'engine', 'train', { skipped: 'not built' })],
+    });
+    expect(made).toBe(1);
+    expect(report.results.map((r) => r.name)).toEqual(['a-forward', 'a-train', 'gone']);
+    expect(report.results[0].values).toEqual([1000, 2000, 3000]);
+    expect(report.results[0].median).toBe(2000);
+    expect(report.results[2].skipped).toBe('not built');
+    expect(typeof report.machine).toBe('string');
+    expect(report.machine_info.cores).toBeGreaterThan(0);
+    expect(formatReport(report)).toMatch(/\ngone +skipped: not built/);
+  });
+});
+
+function cli() {
+  let stdout = '';
+  let stderr = '';
+  const con = new Console({ stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
+  const program = new Command('lechip').exitOverride();
+  registerBench(program, con);
+  return { run: (args: string[]) => program.parseAsync(['bench', ...args], { from: 'user' }), out: () => stdout, err: () => stderr };
+}
+
+describe('lechip bench', () => {
+  it('--list --json names every registered benchmark', async () => {
+    const c = cli();
+    await c.run(['--list', '--json']);
+    const names = JSON.parse(c.out()).benchmarks.map((b: { name: string }) => b.name);
+    expect(names).toContain('le-mlp-784-300-100-10-native-forward');
+    expect(names).toContain('le-mlp-784-300-100-10-native-train');
+    expect(names).toContain('le-mlp-784-300-100-10-reference-forward');
+    expect(names).toContain('compile-100k-neurons');
+  });
+
+  it('a filter that matches nothing is a user error naming the known benchmarks', async () => {
+    await expect(cli().run(['--filter', 'no-such-bench'])).rejects.toThrow(UserError);
+    await expect(cli().run(['--runs', '0'])).rejects.toThrow(/--runs must be a positive integer/);
+  });
+
+  it.skipIf(!findCompiler())('--json prints the CONTRACT.md object for the native and reference baselines', async () => {
+    const c = cli();
+    await c.run(['--json', '--quick', '--runs', '2', '--filter', 'reference-forward']);
+    const report = JSON.parse(c.out()) as BenchReport;
+    const byName = new Map(report.results.map((r) => [r.name, r]));
+    const ref = byName.get('le-mlp-784-300-100-10-reference-forward')!;
+    const nat = byName.get('le-mlp-784-300-100-10-native-forward')!;
+    expect(nat.runs).toBe(2);
+    expect(nat.steps_per_s).toBeGreaterThan(0);
+    expect(ref.steps_per_s).toBeGreaterThan(0);
+    // bio s per wall s = steps/s * dt (0.01 ms) / 1000; the slowdown is the ideal chip's 10^4 over it.
+    expect(nat.bio_s_per_wall_s! / ((nat.steps_per_s! * 0.01) / 1000)).toBeCloseTo(1, 3);
+    expect(nat.slowdown_vs_chip! / (10_000 / nat.bio_s_per_wall_s!)).toBeCloseTo(1, 3);
+    expect(ref.ratio_vs_native! / (ref.steps_per_s! / nat.steps_per_s!)).toBeCloseTo(1, 2);
+    expect(nat.ratio_vs_native).toBe(1);
+    expect(typeof report.machine).toBe('string');
+  });
+});
