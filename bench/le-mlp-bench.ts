@@ -8,7 +8,7 @@
  *   -forward / -train   the WASM engine (emulator/engine.ts), when it is built.
  */
 import { performance } from 'node:perf_hooks';
-import type { EmulatorModel } from '../emulator/model.js';
+import { Engine } from '../emulator/engine.js';
 import { ReferenceModel } from '../emulator/reference.js';
 import { denseSamples, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, mlpModel } from './mlp.js';
 import { isSkipped, runNativeBench, type NativeBenchResult } from './native.js';
@@ -103,34 +103,6 @@ function referenceBenchmark(kind: 'forward' | 'train'): Benchmark {
 
 // ---- WASM engine ----------------------------------------------------------------------------------
 
-/** The part of emulator/engine.ts's Engine these benchmarks use. */
-interface EngineLike {
-  present(o: {
-    inputs: Float32Array;
-    targets?: Float32Array | null;
-    count: number;
-    stepsPerSample: number;
-    learn?: boolean;
-    nudge?: boolean;
-    readout: number | string;
-  }): Float32Array;
-  reset(): void;
-}
-type EngineCtor = new (model: EmulatorModel, options?: { fused?: boolean }) => EngineLike;
-
-/** Loads the WASM engine if this checkout has it (it is built separately from the suite). */
-async function loadEngine(): Promise<EngineCtor | Skipped> {
-  // A computed specifier: the suite type-checks and runs whether or not the engine exists yet.
-  const spec = '../emulator/engine.js';
-  try {
-    const mod = (await import(/* @vite-ignore */ spec)) as { Engine?: EngineCtor };
-    if (typeof mod.Engine !== 'function') return { skipped: 'emulator/engine.js exports no Engine class' };
-    return mod.Engine;
-  } catch (err) {
-    return { skipped: `WASM engine not available: ${(err as Error).message.split('\n')[0]}` };
-  }
-}
-
 function engineBenchmark(kind: 'forward' | 'train'): Benchmark {
   const learn = kind === 'train';
   return {
@@ -140,15 +112,14 @@ function engineBenchmark(kind: 'forward' | 'train'): Benchmark {
     kind,
     implementation: 'engine',
     async measure(ctx): Promise<Measurement | Skipped> {
-      const Engine = await ctx.memo('engine-module', loadEngine);
-      if (isSkipped(Engine)) return Engine;
       const steps = stepsPerRun(ctx, 20_000, 4_000);
       const samples = steps / MLP_STEPS_PER_SAMPLE;
       const data = denseSamples(samples, MLP_SIZES[0], MLP_SIZES[MLP_SIZES.length - 1]);
-      let engine: EngineLike;
+      let engine: Engine;
       try {
         engine = new Engine(mlpModel(1), { fused: true });
       } catch (err) {
+        // Typically build/kernels.wasm not built yet (npm run build:kernels).
         return { skipped: `WASM engine could not start: ${(err as Error).message.split('\n')[0]}` };
       }
       const present = (count: number) =>
