@@ -82,13 +82,17 @@ function ptr(ctl: usize, k: i32): usize {
   return <usize>load<u32>(ctl + (<usize>k << 2));
 }
 
-// exp on four lanes (Cephes expf: Cody-Waite reduction, degree-5 polynomial), branch free.
+// exp on four lanes (Cephes expf: Cody-Waite reduction, degree-5 polynomial), branch free, for
+// x <= 0 (the membrane factor exp(-dt gtot / cm)); x below -87.34 is clamped so 2^n stays normal.
+// n = nearest-even(x log2 e) comes from adding 1.5 * 2^23, whose float32 rounding is exactly that
+// (|x log2 e| < 2^22), and the same sum's bits give n as an integer for building 2^n.
 // emulator/lif/f32-math.ts (exp32) repeats it lane by lane with the same float32 operations.
 // @ts-ignore: decorator
 @inline
 function lif_vexp(x0: v128): v128 {
-  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87.33654)), f32x4.splat(88.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  const x = f32x4.pmax(x0, f32x4.splat(-87.33654));
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(12582912.0));
+  const n = f32x4.sub(t, f32x4.splat(12582912.0));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   const z = f32x4.mul(r, r);
@@ -99,7 +103,8 @@ function lif_vexp(x0: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   p = f32x4.add(f32x4.add(f32x4.mul(p, z), r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // bits(t) = 0x4B400000 + n; 2^n has bits (n + 127) << 23.
+  const scale = i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4b400000)), 23);
   return f32x4.mul(p, scale);
 }
 
@@ -204,53 +209,79 @@ function recordSpike(ctl: usize, time: i32, sig: i32): void {
   store<i32>(cAddr, c + 1);
 }
 
+// Pointers of the neuron arrays, read once per step from the control record.
+let pV: usize = 0, pGE: usize = 0, pGI: usize = 0, pREF: usize = 0, pGL: usize = 0, pGLVR: usize = 0;
+let pEE: usize = 0, pEI: usize = 0, pIOFF: usize = 0, pKDT: usize = 0, pVTH: usize = 0, pVRESET: usize = 0;
+let pNREF: usize = 0, pDECE: usize = 0, pDECI: usize = 0, pNOISE: usize = 0;
+
+/** Updates the four neurons at byte offset j; returns the lane mask of those that spiked. */
+// @ts-ignore: decorator
+@inline
+function updateVec(j: usize): i32 {
+  const gE = v128.load(pGE + j);
+  const gI = v128.load(pGI + j);
+  const v = v128.load(pV + j);
+  const ref = v128.load(pREF + j);
+  const gtot = f32x4.add(f32x4.add(v128.load(pGL + j), gE), gI);
+  const num = f32x4.add(
+    f32x4.add(f32x4.add(v128.load(pGLVR + j), f32x4.mul(gE, v128.load(pEE + j))), f32x4.mul(gI, v128.load(pEI + j))),
+    v128.load(pIOFF + j),
+  );
+  const vinf = f32x4.div(num, gtot);
+  const decay = lif_vexp(f32x4.mul(v128.load(pKDT + j), gtot));
+  let vnew = f32x4.add(vinf, f32x4.mul(f32x4.sub(v, vinf), decay));
+  if (pNOISE) vnew = f32x4.add(vnew, v128.load(pNOISE + j));
+  const izero = i32x4.splat(0);
+  const active = i32x4.eq(ref, izero);
+  const spike = v128.and(active, f32x4.ge(vnew, v128.load(pVTH + j)));
+  const vkeep = v128.bitselect(vnew, v, active);
+  v128.store(pV + j, v128.bitselect(v128.load(pVRESET + j), vkeep, spike));
+  v128.store(pREF + j, v128.bitselect(v128.load(pNREF + j), i32x4.max_s(i32x4.sub(ref, i32x4.splat(1)), izero), spike));
+  v128.store(pGE + j, f32x4.mul(gE, v128.load(pDECE + j)));
+  v128.store(pGI + j, f32x4.mul(gI, v128.load(pDECI + j)));
+  return i32x4.bitmask(spike);
+}
+
+/** Appends the neurons of a lane mask (first lane k0) below n to the signal list; returns the new count. */
+// @ts-ignore: decorator
+@inline
+function extract(mask: i32, k0: i32, n: i32, list: usize, count: i32): i32 {
+  while (mask) {
+    const k = k0 + ctz(mask);
+    if (k < n) {
+      store<i32>(list + (<usize>count << 2), k);
+      count++;
+    }
+    mask &= mask - 1;
+  }
+  return count;
+}
+
 /** The neuron update of one step; writes spiking neuron indices to the signal list, returns their count. */
 // @ts-ignore: decorator
 @inline
 function neuronStep(ctl: usize): i32 {
   const nVec = word(ctl, C_NVEC);
   const n = word(ctl, C_N);
-  const V = ptr(ctl, C_V), GE = ptr(ctl, C_GE), GI = ptr(ctl, C_GI), REF = ptr(ctl, C_REF);
-  const GL = ptr(ctl, C_GL), GLVR = ptr(ctl, C_GLVR), EE = ptr(ctl, C_EE), EI = ptr(ctl, C_EI);
-  const IOFF = ptr(ctl, C_IOFF), KDT = ptr(ctl, C_KDT), VTH = ptr(ctl, C_VTH), VRESET = ptr(ctl, C_VRESET);
-  const NREF = ptr(ctl, C_NREF), DECE = ptr(ctl, C_DECE), DECI = ptr(ctl, C_DECI);
-  const NOISE = ptr(ctl, C_NOISE);
+  pV = ptr(ctl, C_V); pGE = ptr(ctl, C_GE); pGI = ptr(ctl, C_GI); pREF = ptr(ctl, C_REF);
+  pGL = ptr(ctl, C_GL); pGLVR = ptr(ctl, C_GLVR); pEE = ptr(ctl, C_EE); pEI = ptr(ctl, C_EI);
+  pIOFF = ptr(ctl, C_IOFF); pKDT = ptr(ctl, C_KDT); pVTH = ptr(ctl, C_VTH); pVRESET = ptr(ctl, C_VRESET);
+  pNREF = ptr(ctl, C_NREF); pDECE = ptr(ctl, C_DECE); pDECI = ptr(ctl, C_DECI);
+  pNOISE = ptr(ctl, C_NOISE);
   const list = ptr(ctl, C_SIG_LIST);
-  const izero = i32x4.splat(0);
-  const ione = i32x4.splat(1);
   let count = 0;
-  for (let vi = 0; vi < nVec; vi++) {
+  let vi = 0;
+  // Two vectors per iteration: their long, independent dependency chains overlap in the CPU.
+  for (; vi + 2 <= nVec; vi += 2) {
     const j = <usize>vi << 4;
-    const gE = v128.load(GE + j);
-    const gI = v128.load(GI + j);
-    const v = v128.load(V + j);
-    const ref = v128.load(REF + j);
-    const gtot = f32x4.add(f32x4.add(v128.load(GL + j), gE), gI);
-    const num = f32x4.add(
-      f32x4.add(f32x4.add(v128.load(GLVR + j), f32x4.mul(gE, v128.load(EE + j))), f32x4.mul(gI, v128.load(EI + j))),
-      v128.load(IOFF + j),
-    );
-    const vinf = f32x4.div(num, gtot);
-    const decay = lif_vexp(f32x4.mul(v128.load(KDT + j), gtot));
-    let vnew = f32x4.add(vinf, f32x4.mul(f32x4.sub(v, vinf), decay));
-    if (NOISE) vnew = f32x4.add(vnew, v128.load(NOISE + j));
-    const active = i32x4.eq(ref, izero);
-    const spike = v128.and(active, f32x4.ge(vnew, v128.load(VTH + j)));
-    const vkeep = v128.bitselect(vnew, v, active);
-    v128.store(V + j, v128.bitselect(v128.load(VRESET + j), vkeep, spike));
-    v128.store(REF + j, v128.bitselect(v128.load(NREF + j), i32x4.max_s(i32x4.sub(ref, ione), izero), spike));
-    v128.store(GE + j, f32x4.mul(gE, v128.load(DECE + j)));
-    v128.store(GI + j, f32x4.mul(gI, v128.load(DECI + j)));
-    let mask = i32x4.bitmask(spike);
-    while (mask) {
-      const k = (vi << 2) + ctz(mask);
-      if (k < n) {
-        store<i32>(list + (<usize>count << 2), k);
-        count++;
-      }
-      mask &= mask - 1;
+    const m0 = updateVec(j);
+    const m1 = updateVec(j + 16);
+    if (m0 | m1) {
+      count = extract(m0, vi << 2, n, list, count);
+      count = extract(m1, (vi + 1) << 2, n, list, count);
     }
   }
+  if (vi < nVec) count = extract(updateVec(<usize>vi << 4), vi << 2, n, list, count);
   return count;
 }
 

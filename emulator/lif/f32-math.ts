@@ -8,8 +8,8 @@ const f = Math.fround;
 
 // Constants of kernels/lif.ts lif_vexp, rounded to float32 as the AssemblyScript compiler does.
 const EXP_MIN = f(-87.33654);
-const EXP_MAX = f(88.0);
 const LOG2E = f(1.44269504088896341);
+const MAGIC = 12582912; // 1.5 * 2^23
 const LN2_HI = f(0.693359375);
 const LN2_LO = f(-2.1219444e-4);
 const P0 = f(1.98756915e-4);
@@ -19,16 +19,12 @@ const P3 = f(4.1665795894e-2);
 const P4 = f(1.6666665459e-1);
 const P5 = f(5.0000001201e-1);
 
-/** Round half to even (f32x4.nearest on an already float32 value). */
-export function nearestEven(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/** exp(x) for float32 x exactly as one lane of the kernel's lif_vexp. */
+/** exp(x) for float32 x <= 0 exactly as one lane of the kernel's lif_vexp. */
 export function exp32(x0: number): number {
-  const x = Math.min(Math.max(f(x0), EXP_MIN), EXP_MAX);
-  const n = nearestEven(f(x * LOG2E));
+  // f32x4.pmax(x, EXP_MIN): x unless x < EXP_MIN.
+  const x = f(x0) < EXP_MIN ? EXP_MIN : f(x0);
+  const t = f(f(x * LOG2E) + MAGIC);
+  const n = f(t - MAGIC);
   let r = f(x - f(n * LN2_HI));
   r = f(r - f(n * LN2_LO));
   const z = f(r * r);
