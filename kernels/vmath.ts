@@ -17,9 +17,10 @@
 // Below this |x| tanh uses its odd polynomial, where 1 - 2/(e^2x + 1) would cancel.
 // @ts-ignore: decorator
 @inline const TANH_SMALL: f32 = 0.625;
-// tanh(9) rounds to 1 in float32; clamping keeps e^2x finite.
+// Keeps e^2x within vexp's range; tanh rounds to 1 long before, and 1 - tanh^2 = q (2 - q) stays
+// accurate down to q = 2 e^-88.
 // @ts-ignore: decorator
-@inline const TANH_CLAMP: f32 = 9.0;
+@inline const TANH_CLAMP: f32 = 44.0;
 
 /** e^x on four lanes; x is clamped to [-87.34, 88] so the result is always a normal float32. */
 // @ts-ignore: decorator
@@ -72,14 +73,15 @@ export function vtanh(x: v128): v128 {
   return v128.bitselect(tSmall, tLarge, small);
 }
 
-/** Logistic 1 / (1 + e^-x) on four lanes; its derivative s (1 - s) = s^2 e^-x goes to dphiOut. */
+/** Logistic 1 / (1 + e^-x) on four lanes; its derivative s (1 - s) = s e^-x s goes to dphiOut. */
 // @ts-ignore: decorator
 @inline
 export function vsigmoid(x: v128): v128 {
   const em = vexp(f32x4.neg(x));
   const sg = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), em));
-  // 1 - s = e^-x s: no cancellation when s is close to 1.
-  dphiOut = f32x4.mul(f32x4.mul(sg, sg), em);
+  // 1 - s = e^-x s: no cancellation when s is close to 1; (e^-x s) first so that s^2 cannot
+  // underflow when s is tiny.
+  dphiOut = f32x4.mul(sg, f32x4.mul(em, sg));
   return sg;
 }
 

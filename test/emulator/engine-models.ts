@@ -85,6 +85,8 @@ export interface RandomModelOptions {
   weightScale?: number;
   noise?: { membrane: number; rate: number };
   eta?: number;
+  /** Adds skip projections input -> output and first hidden -> output (two projections into out). */
+  skip?: boolean;
 }
 
 /** A random layered network: mismatched per-neuron tau/gain/offset, random biases and weights. */
@@ -118,6 +120,17 @@ export function randomModel(o: RandomModelOptions): EmulatorModel {
       index: l - 1, pre: l - 1, post: l, weights: w, plastic: true, eta_scale: 1 / l, feedback,
       feedbackWeights: feedback === 'random' ? Float32Array.from({ length: pre * post }, () => 0.3 * rng.normal()) : undefined,
     });
+  }
+  if (o.skip && L >= 3) {
+    for (const pre of [0, 1]) {
+      const nPre = o.sizes[pre];
+      const nPost = o.sizes[L];
+      projs.push({
+        index: projs.length, pre, post: L, plastic: true, eta_scale: 0.3,
+        weights: Float32Array.from({ length: nPre * nPost }, () => 0.3 * rng.normal()),
+        feedback: pre === 0 ? 'none' : 'transpose',
+      });
+    }
   }
   return {
     populations: pops, projections: projs, beta: 0.1, eta: o.eta ?? 0.5, dt_ms: 0.01, speedup: 1000,
