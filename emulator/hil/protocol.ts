@@ -230,8 +230,10 @@ class PayloadError extends Error {}
 
 function readElements(bytes: Uint8Array, pos: number, count: number, dtype: DTypeName): TypedArray {
   const n = count * DTYPE_BYTES[dtype];
-  // slice() copies into a fresh, aligned buffer: the frame's buffer can then be freed.
-  const own = bytes.slice(pos, pos + n);
+  // A copy into a fresh, aligned buffer, so the frame's buffer can be freed. (Not bytes.slice():
+  // on a Node Buffer that is a view into the shared pool, not a copy.)
+  const own = new Uint8Array(n);
+  own.set(bytes.subarray(pos, pos + n));
   if (dtype === 'i8') return new Int8Array(own.buffer);
   if (dtype === 'u8') return own;
   if (LITTLE_ENDIAN_HOST) {
