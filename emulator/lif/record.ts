@@ -3,7 +3,7 @@
  * hardware us they correspond to at the chip's speedup), membranes sampled at a fixed interval
  * and read through the chip's membrane ADC.
  */
-import type { LifModel, MembraneAdc, SpikeEvents } from './model.js';
+import type { LifModel, LifNeuronArrays, MembraneAdc, SpikeEvents } from './model.js';
 
 /** What the reference and the engine both offer. */
 export interface LifSimulator {
@@ -12,6 +12,9 @@ export interface LifSimulator {
   run(nSteps: number): void;
   takeSpikes(): SpikeEvents;
   membranes(): Float32Array;
+  conductances(): { gE: Float32Array; gI: Float32Array };
+  writeRowWeights(weights: ArrayLike<number>): void;
+  writeParameters(params: Partial<LifNeuronArrays>): void;
   reset(): void;
 }
 

@@ -15,7 +15,7 @@ import { Rng } from '../../common/random.js';
 import { exp32 } from './f32-math.js';
 import {
   checkModel, lifConstants, listEvents, poissonThreshold, RECEPTOR_E, ringLength, rowsBySignal,
-  type LifConstants, type LifModel, type SpikeEvents,
+  type LifConstants, type LifModel, type LifNeuronArrays, type SpikeEvents,
 } from './model.js';
 
 const f = Math.fround;
@@ -26,7 +26,7 @@ export const NOISE_PURPOSE = 'lif:membrane-noise';
 /** The reference simulator of one LifModel. */
 export class LifReference {
   readonly model: LifModel;
-  readonly c: LifConstants;
+  c: LifConstants;
   readonly v: Float32Array;
   readonly gE: Float32Array;
   readonly gI: Float32Array;
@@ -169,5 +169,22 @@ export class LifReference {
   /** Current membranes (a copy), mV. */
   membranes(): Float32Array {
     return this.v.slice();
+  }
+
+  /** Current conductances (copies), uS. */
+  conductances(): { gE: Float32Array; gI: Float32Array } {
+    return { gE: this.gE.slice(), gI: this.gI.slice() };
+  }
+
+  /** Replaces every row's weights ([rows][neurons], uS, >= 0). */
+  writeRowWeights(weights: ArrayLike<number>): void {
+    if (weights.length !== this.model.rows.weights.length) throw new Error(`lif reference: ${weights.length} weights for ${this.model.rows.weights.length}`);
+    if (weights !== this.model.rows.weights) this.model.rows.weights.set(weights);
+  }
+
+  /** Changes per-neuron parameters (e.g. v_rest for biases); the state is kept. */
+  writeParameters(params: Partial<LifNeuronArrays>): void {
+    for (const [k, v] of Object.entries(params)) this.model.params[k as keyof LifNeuronArrays].set(v as Float64Array);
+    this.c = lifConstants(this.model);
   }
 }
