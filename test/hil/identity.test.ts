@@ -31,6 +31,7 @@ async function experiment(chip: Chip, chipSeed: number) {
   const wave = (k: number) => Array.from({ length: input.size }, (_, i) => Math.fround(0.5 + 0.4 * Math.sin(0.7 * i + k + chipSeed)));
   const target = (k: number) => Array.from({ length: output.size }, (_, i) => Math.fround(0.3 * Math.cos(i + k)));
   await chip.writeInputs({ [input.name]: [{ t: 0, value: wave(0) }, { t: image.durationMs / 2, value: wave(1) }] }, { [output.name]: [{ t: 0, value: target(0) }] });
+  const initialWeights = await chip.readWeights(0);
   const before = await chip.run({ durationMs: image.durationMs, record: hidden, sampleEveryMs: image.durationMs / 5 });
   const afterLearning = await chip.run({ durationMs: image.durationMs, record: [output.name], learn: true });
   // A few learning samples through PRESENT, then the weights they left.
@@ -43,7 +44,7 @@ async function experiment(chip: Chip, chipSeed: number) {
   const params = await chip.readParameters(output.name);
   const time = chip.time();
   await chip.close();
-  return { before, afterLearning, readout, weights, params, time };
+  return { initialWeights, before, afterLearning, readout, weights, params, time };
 }
 
 describe('eight concurrent clients', () => {
@@ -57,6 +58,8 @@ describe('eight concurrent clients', () => {
     }
     // The instances really differ (so identity is not trivially true of identical chips).
     expect(canonicalBytes(local[0].weights).equals(canonicalBytes(local[1].weights))).toBe(false);
+    // Learning moved the weights, so the comparison covers what the plasticity left behind.
+    for (const r of local) expect(canonicalBytes(r.initialWeights).equals(canonicalBytes(r.weights[0]))).toBe(false);
     expect(local[0].time.t_bio_ms).toBeGreaterThan(0);
     expect(local[0].before.t_bio_ms.length).toBe(5);
   });
