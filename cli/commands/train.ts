@@ -111,8 +111,20 @@ export function registerTrain(program: Command, con: Console): void {
 
     const data = loadDataset(o.dataset, { inputSize: inPop.size, outputSize: outPop.size, samples: o.samples, test: o.test });
     const outSize = outPop.size;
+    // A checkpoint is checked before any work starts: it must belong to this network and chip instance.
+    let resume: Checkpoint | undefined;
+    if (o.checkpoint !== undefined && existsSync(o.checkpoint)) {
+      resume = loadCheckpoint(o.checkpoint, {
+        network: m.network,
+        chip: m.chip.name,
+        chip_seed: chipSeed,
+        projections: m.projections,
+        populations: m.populations.filter((p) => p.role !== 'input'),
+      });
+      if (resume.seed !== seed) con.warn(`${o.checkpoint}: saved with --seed ${resume.seed}, resuming with --seed ${seed} (later epochs see another data order)`);
+    }
     con.info(
-      `train ${m.network.name} on ${m.chip.name} (chip seed ${chipSeed}, seed ${seed}, ${m.system.cores_used} cores): ` +
+      `train ${m.network.name} on ${m.chip.name} (chip seed ${chipSeed}, seed ${seed}, ${m.system.cores_used} core${m.system.cores_used === 1 ? '' : 's'}): ` +
         `${data.train.count} training x ${o.epochs} epoch${o.epochs === 1 ? '' : 's'}, ${data.test.count} test samples from ${data.name}; ` +
         `T_pres ${fmt(tPresMs)} ms, dt ${fmt(dtMs)} ms`,
     );
@@ -126,24 +138,14 @@ export function registerTrain(program: Command, con: Console): void {
 
       let history: EpochResult[] = [];
       let startEpoch = 0;
-      let resumedFrom: number | null = null;
-      const owner = {
-        network: m.network,
-        chip: m.chip.name,
-        chip_seed: chipSeed,
-        projections: m.projections,
-        populations: m.populations.filter((p) => p.role !== 'input'),
-      };
-      if (o.checkpoint !== undefined && existsSync(o.checkpoint)) {
-        const cp = loadCheckpoint(o.checkpoint, owner);
-        if (cp.seed !== seed) con.warn(`${o.checkpoint}: saved with --seed ${cp.seed}, resuming with --seed ${seed} (later epochs see another data order)`);
-        for (const w of cp.weights) await chip.writeWeights(w.projection, decodeF32(w.f32_le_base64, w.shape[0] * w.shape[1])!);
-        for (const b of cp.biases) await chip.writeParameters(b.population, { bias: decodeF32(b.f32_le_base64, b.size)! });
-        history = cp.history.slice(0, cp.epochs_done);
-        startEpoch = cp.epochs_done;
-        resumedFrom = cp.epochs_done;
-        con.info(`resumed from ${o.checkpoint} after epoch ${cp.epochs_done}`);
+      if (resume) {
+        for (const w of resume.weights) await chip.writeWeights(w.projection, decodeF32(w.f32_le_base64, w.shape[0] * w.shape[1])!);
+        for (const b of resume.biases) await chip.writeParameters(b.population, { bias: decodeF32(b.f32_le_base64, b.size)! });
+        history = resume.history.slice(0, resume.epochs_done);
+        startEpoch = resume.epochs_done;
+        con.info(`resumed from ${o.checkpoint} after epoch ${resume.epochs_done}`);
       }
+      const resumedFrom = resume ? resume.epochs_done : null;
 
       const stage = {
         inputs: new Float32Array(Math.min(CHUNK, Math.max(data.train.count, data.test.count)) * inPop.size),
