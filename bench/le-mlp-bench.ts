@@ -11,8 +11,8 @@ import { performance } from 'node:perf_hooks';
 import { Engine } from '../emulator/engine.js';
 import { ReferenceModel } from '../emulator/reference.js';
 import { denseSamples, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, mlpModel } from './mlp.js';
-import { isSkipped, runNativeBench, type NativeBenchResult } from './native.js';
-import type { BenchContext, Benchmark, BenchKind, Measurement, Skipped } from './types.js';
+import { buildNative, isSkipped, runNativeBench, type NativeBenchResult } from './native.js';
+import type { BenchContext, Benchmark, BenchKind, Runner, Skipped } from './types.js';
 
 const PREFIX = 'le-mlp-784-300-100-10';
 /** The ideal preset's speedup: the chip these benchmarks emulate. */
@@ -37,25 +37,30 @@ function nativeBenchmark(kind: 'forward' | 'train'): Benchmark {
         : 'native C baseline, float32: full LE step with nudging, W^T error pathway and plasticity (fused into one pass per matrix)',
     kind,
     implementation: 'native',
-    async measure(ctx) {
+    async prepare(ctx): Promise<Runner | Skipped> {
+      const build = buildNative();
+      if (isSkipped(build)) return build;
       const steps = stepsPerRun(ctx, 20_000, 4_000);
-      const out = await ctx.memo<NativeBenchResult | Skipped>(`native:${ctx.runs}:${steps}`, () => {
-        ctx.log(`native C baseline: building and running (${ctx.runs} runs x ${steps} steps per kind)`);
-        return runNativeBench({ steps, runs: ctx.runs, sizes: [...MLP_SIZES], stepsPerSample: MLP_STEPS_PER_SAMPLE });
-      });
-      if (isSkipped(out)) return out;
+      let last: NativeBenchResult | undefined;
+      // One process per run (each with its own short warm-up), so runs interleave with the others'.
+      const once = () => {
+        const out = runNativeBench({ steps, runs: 1, sizes: [...MLP_SIZES], stepsPerSample: MLP_STEPS_PER_SAMPLE, mode: kind }, build);
+        if (isSkipped(out)) throw new Error(`native baseline vanished after building: ${out.skipped}`);
+        last = out;
+        return (kind === 'forward' ? out.forward_steps_per_s : out.train_steps_per_s)[0];
+      };
       return {
         unit: 'steps/s',
-        values: kind === 'forward' ? out.forward_steps_per_s : out.train_steps_per_s,
-        info: {
-          compiler: out.compilerVersion,
-          compiler_command: out.compiler,
-          flags: out.flags.join(' '),
-          steps_per_run: out.steps,
+        run: once,
+        info: () => ({
+          compiler: build.compilerVersion,
+          compiler_command: build.compiler,
+          flags: build.flags.join(' '),
+          steps_per_run: steps,
           inputs: 'dense uniform [0, 1), new sample every 100 steps',
-          weight_layout: '[pre][post] rows padded to 16 floats',
-          nonzero_hidden_rate_fraction: out.nonzero_rate_fraction,
-        },
+          weight_layout: '[pre][post], rows padded to 16 floats',
+          nonzero_hidden_rate_fraction: last?.nonzero_rate_fraction,
+        }),
       };
     },
   };
@@ -71,32 +76,34 @@ function referenceBenchmark(kind: 'forward' | 'train'): Benchmark {
     description: `emulator/reference.ts (float64, plain TypeScript), ${learn ? 'learning and nudging on' : 'no target, no learning'}; short runs`,
     kind,
     implementation: 'reference',
-    async measure(ctx) {
+    async prepare(ctx): Promise<Runner> {
       const steps = stepsPerRun(ctx, 300, 100);
-      const model = mlpModel(1);
       const samples = steps / MLP_STEPS_PER_SAMPLE;
-      const data = denseSamples(samples, MLP_SIZES[0], MLP_SIZES[MLP_SIZES.length - 1]);
-      const ref = new ReferenceModel(model);
+      const nIn = MLP_SIZES[0];
+      const nOut = MLP_SIZES[MLP_SIZES.length - 1];
+      const data = denseSamples(samples, nIn, nOut);
+      const ref = new ReferenceModel(mlpModel(1));
       const out = MLP_SIZES.length - 1;
-      const run = (n: number) => {
+      const advance = (n: number) => {
         for (let t = 0; t < n; t++) {
           if (t % MLP_STEPS_PER_SAMPLE === 0) {
             const s = (t / MLP_STEPS_PER_SAMPLE) % samples;
-            ref.set(0, data.x.subarray(s * MLP_SIZES[0], (s + 1) * MLP_SIZES[0]));
-            ref.set(out, learn ? data.y.subarray(s * 10, (s + 1) * 10) : null);
+            ref.set(0, data.x.subarray(s * nIn, (s + 1) * nIn));
+            ref.set(out, learn ? data.y.subarray(s * nOut, (s + 1) * nOut) : null);
           }
           ref.step(learn, learn);
         }
       };
-      ctx.log(`reference ${kind}: ${ctx.runs} runs x ${steps} steps`);
-      run(Math.min(50, steps)); // warm-up: lets V8 optimise the step
-      const values: number[] = [];
-      for (let r = 0; r < ctx.runs; r++) {
-        const t0 = performance.now();
-        run(steps);
-        values.push(steps / ((performance.now() - t0) / 1000));
-      }
-      return { unit: 'steps/s', values, info: { steps_per_run: steps, precision: 'float64', inputs: 'dense uniform [0, 1)' } };
+      advance(Math.min(50, steps)); // warm-up: lets V8 optimise the step
+      return {
+        unit: 'steps/s',
+        run: () => {
+          const t0 = performance.now();
+          advance(steps);
+          return steps / ((performance.now() - t0) / 1000);
+        },
+        info: () => ({ steps_per_run: steps, precision: 'float64', inputs: 'dense uniform [0, 1), new sample every 100 steps' }),
+      };
     },
   };
 }
@@ -108,10 +115,10 @@ function engineBenchmark(kind: 'forward' | 'train'): Benchmark {
   return {
     ...common,
     name: `${PREFIX}-${kind}`,
-    description: `WASM engine (emulator/engine.ts, float32, SIMD kernels), ${learn ? 'learning and nudging on, fused weight update' : 'no target, no learning'}; many steps per WASM call`,
+    description: `WASM engine (emulator/engine.ts, float32, SIMD kernels), ${learn ? 'learning and nudging on, fused weight update' : 'no target, no learning (error pathway still stepped)'}; many steps per WASM call`,
     kind,
     implementation: 'engine',
-    async measure(ctx): Promise<Measurement | Skipped> {
+    async prepare(ctx): Promise<Runner | Skipped> {
       const steps = stepsPerRun(ctx, 20_000, 4_000);
       const samples = steps / MLP_STEPS_PER_SAMPLE;
       const data = denseSamples(samples, MLP_SIZES[0], MLP_SIZES[MLP_SIZES.length - 1]);
@@ -124,16 +131,17 @@ function engineBenchmark(kind: 'forward' | 'train'): Benchmark {
       }
       const present = (count: number) =>
         engine.present({ inputs: data.x, targets: learn ? data.y : null, count, stepsPerSample: MLP_STEPS_PER_SAMPLE, learn, nudge: learn, readout: 'out' });
-      ctx.log(`engine ${kind}: ${ctx.runs} runs x ${steps} steps`);
       present(Math.min(20, samples)); // warm-up: V8 tiers the WASM code up
-      const values: number[] = [];
-      for (let r = 0; r < ctx.runs; r++) {
-        engine.reset();
-        const t0 = performance.now();
-        present(samples);
-        values.push(steps / ((performance.now() - t0) / 1000));
-      }
-      return { unit: 'steps/s', values, info: { steps_per_run: steps, precision: 'float32', fused: true, inputs: 'dense uniform [0, 1)' } };
+      return {
+        unit: 'steps/s',
+        run: () => {
+          engine.reset();
+          const t0 = performance.now();
+          present(samples);
+          return steps / ((performance.now() - t0) / 1000);
+        },
+        info: () => ({ steps_per_run: steps, precision: 'float32', fused: true, inputs: 'dense uniform [0, 1), new sample every 100 steps' }),
+      };
     },
   };
 }

@@ -127,11 +127,12 @@ export interface NativeBenchOptions {
   sizes?: number[];
   stepsPerSample?: number;
   seed?: number;
+  /** Which kinds to time (default both, alternating per run). */
+  mode?: 'forward' | 'train' | 'both';
 }
 
-/** Builds (or reuses) the baseline and runs its benchmark mode: forward and train steps/s per run. */
-export function runNativeBench(opts: NativeBenchOptions = {}): NativeBenchResult | Skipped {
-  const build = buildNative();
+/** Builds (or reuses) the baseline and runs its benchmark mode: forward and/or train steps/s per run. */
+export function runNativeBench(opts: NativeBenchOptions = {}, build: NativeBuild | Skipped = buildNative()): NativeBenchResult | Skipped {
   if (isSkipped(build)) return build;
   const args = [
     '--steps', String(opts.steps ?? 20_000),
@@ -139,6 +140,7 @@ export function runNativeBench(opts: NativeBenchOptions = {}): NativeBenchResult
     '--sizes', (opts.sizes ?? [784, 300, 100, 10]).join(','),
     '--steps-per-sample', String(opts.stepsPerSample ?? 100),
     '--seed', String(opts.seed ?? 1),
+    '--mode', opts.mode ?? 'both',
   ];
   const line = runNativeBinary(build, args).trim().split('\n').pop() ?? '';
   const out = JSON.parse(line) as NativeBenchOutput;

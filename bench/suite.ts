@@ -3,7 +3,8 @@
  * (median, min, max), the machine described, and per step benchmark its GFLOP/s (bench/flops.ts),
  * the emulated biological and hardware seconds per wall second, the slowdown against the chip at
  * its speedup, and ratios against the native C baseline and the TypeScript reference measured in
- * the same run. A selection (--filter) pulls in the baselines its ratios need.
+ * the same run (runs interleaved round-robin). A selection (--filter) pulls in the baselines its
+ * ratios need.
  */
 import { performance } from 'node:perf_hooks';
 import { loadChip } from '../chip/presets.js';
@@ -11,9 +12,10 @@ import { toolVersion } from '../common/paths.js';
 import { compileBenchmark } from './compile-bench.js';
 import { leStepFlops } from './flops.js';
 import { leMlpBenchmarks } from './le-mlp-bench.js';
+import { lifBss2Benchmark } from './lif-bss2.js';
 import { describeMachine, machineLine } from './machine.js';
 import { isSkipped } from './native.js';
-import type { BenchContext, Benchmark, BenchReport, BenchResult, Measurement, Skipped } from './types.js';
+import type { BenchContext, Benchmark, BenchReport, BenchResult, Measurement, Runner, Skipped } from './types.js';
 
 const registry = new Map<string, Benchmark>();
 
@@ -34,6 +36,7 @@ function registerDefaults(): void {
   if (defaultsDone) return;
   defaultsDone = true;
   for (const b of leMlpBenchmarks()) registerBenchmark(b);
+  registerBenchmark(lifBss2Benchmark());
   registerBenchmark(compileBenchmark());
 }
 
@@ -175,7 +178,11 @@ export interface SuiteOptions {
   benchmarks?: Benchmark[];
 }
 
-/** Runs the selected benchmarks and returns the report. */
+/**
+ * Runs the selected benchmarks and returns the report. Runs interleave round-robin (run 1 of every
+ * benchmark, then run 2, ...), so a change in the machine's load during the suite hits every
+ * benchmark alike and the ratios stay fair.
+ */
 export async function runSuite(opts: SuiteOptions = {}): Promise<BenchReport> {
   const runs = opts.runs ?? (opts.quick ? 3 : 5);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs must be a positive integer, got ${runs}`);
@@ -185,23 +192,42 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<BenchReport> {
   const machineInfo = describeMachine();
   const started = new Date().toISOString();
   const t0 = performance.now();
-  const memo = new Map<string, Promise<unknown>>();
-  const ctx: BenchContext = {
-    runs,
-    quick: opts.quick ?? false,
-    memo<T>(key: string, make: () => Promise<T> | T): Promise<T> {
-      if (!memo.has(key)) memo.set(key, Promise.resolve().then(make));
-      return memo.get(key) as Promise<T>;
-    },
-    log,
-  };
-  const presets = presetSpeedups();
-  const results: BenchResult[] = [];
+  const ctx: BenchContext = { runs, quick: opts.quick ?? false, log };
+  // Prepared benchmarks interleave; those that only offer measure() time their runs in one go first.
+  const measured: (Measurement | Skipped | undefined)[] = [];
+  const runners: (Runner | Skipped | undefined)[] = [];
   for (const b of selected) {
-    const m = await b.measure(ctx);
-    if (isSkipped(m)) log(`${b.name}: skipped (${m.skipped})`);
-    results.push(summarise(b, m, presets));
+    let r: Runner | Skipped | undefined;
+    let m: Measurement | Skipped | undefined;
+    if (b.prepare) {
+      log(`${b.name}: preparing`);
+      r = await b.prepare(ctx);
+    } else if (b.measure) {
+      log(`${b.name}: measuring ${runs} runs`);
+      m = await b.measure(ctx);
+    } else {
+      throw new Error(`benchmark ${b.name} has neither prepare nor measure`);
+    }
+    const skip = r ?? m;
+    if (isSkipped(skip)) log(`${b.name}: skipped (${skip.skipped})`);
+    runners.push(r);
+    measured.push(m);
   }
+  const values: number[][] = selected.map(() => []);
+  for (let k = 0; k < runs; k++) {
+    log(`run ${k + 1} of ${runs}`);
+    for (let i = 0; i < selected.length; i++) {
+      const r = runners[i];
+      if (r === undefined || isSkipped(r) || k >= Math.min(runs, r.maxRuns ?? runs)) continue;
+      values[i].push(await r.run());
+    }
+  }
+  const presets = presetSpeedups();
+  const results = selected.map((b, i) => {
+    const r = runners[i];
+    const m = r === undefined ? measured[i]! : isSkipped(r) ? r : { unit: r.unit, values: values[i], info: r.info?.() };
+    return summarise(b, m, presets);
+  });
   fillRatios(results, selected);
   return {
     format: 'lechip/bench@1',

@@ -12,24 +12,32 @@ export type BenchKind = 'forward' | 'train' | 'compile';
 /** Which implementation a benchmark times. */
 export type BenchImplementation = 'native' | 'reference' | 'engine' | 'compiler';
 
-/** Per suite run: options and a memo shared between benchmarks. */
+/** Per suite run: options shared by every benchmark. */
 export interface BenchContext {
   /** Timed runs per benchmark. */
   runs: number;
   /** Short runs (a smoke test of the suite, numbers noisier). */
   quick: boolean;
-  /** Computes a value once per suite run (e.g. the native binary's output for forward and train). */
-  memo<T>(key: string, make: () => Promise<T> | T): Promise<T>;
   /** A progress line on stderr. */
   log(line: string): void;
 }
 
-/** The raw numbers of one benchmark: one value per run. */
-export interface Measurement {
+/** A prepared benchmark: each call of run() is one timed run. */
+export interface Runner {
   /** steps/s for forward and train benchmarks, seconds for compile. */
   unit: 'steps/s' | 's';
+  /** One timed run; returns steps/s or seconds. */
+  run(): Promise<number> | number;
+  /** At most this many runs (long one-off jobs such as a compile); default all. */
+  maxRuns?: number;
+  /** Anything else worth reporting (compiler, data, cores used); read after the last run. */
+  info?(): Record<string, unknown>;
+}
+
+/** The raw numbers of one benchmark: one value per run. */
+export interface Measurement {
+  unit: 'steps/s' | 's';
   values: number[];
-  /** Anything else worth reporting (compiler, sizes, data, cores used). */
   info?: Record<string, unknown>;
 }
 
@@ -46,7 +54,13 @@ export interface Benchmark {
   dt_ms?: number;
   /** Speedup of the emulated chip (step benchmarks; the ideal preset's). */
   speedup?: number;
-  measure(ctx: BenchContext): Promise<Measurement | Skipped>;
+  /**
+   * Builds what the runs need and warms up (untimed), or says why the benchmark cannot run. The
+   * suite then interleaves the runs of all prepared benchmarks. Give this or `measure`.
+   */
+  prepare?(ctx: BenchContext): Promise<Runner | Skipped>;
+  /** Alternatively: times all ctx.runs runs in one go (not interleaved with the others). */
+  measure?(ctx: BenchContext): Promise<Measurement | Skipped>;
 }
 
 /** One row of the report (CONTRACT.md `bench --json`). */

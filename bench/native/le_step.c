@@ -26,8 +26,9 @@
  *
  * Modes of the driver:
  *   le_step [--sizes 784,300,100,10] [--acts hardsigmoid,hardsigmoid,linear] [--steps N] [--runs R]
- *           [--steps-per-sample S] [--seed K]
- *       runs N forward-only steps and N training steps on random data, R times, and prints one JSON
+ *           [--steps-per-sample S] [--seed K] [--mode forward|train|both]
+ *       after a short training warm-up, runs N forward-only steps and N training steps on random
+ *       data (dense inputs in [0, 1), a new sample every S steps), R times, and prints one JSON
  *       line with steps/s per run.
  *   le_step --check FILE [--out FILE]
  *       steps a network given in the text format below and writes its trajectory (see writeTrace).
@@ -355,7 +356,8 @@ static const char *act_name(int a) { return a == ACT_TANH ? "tanh" : a == ACT_HA
 /* ---------------------------------------------------------------------------------------------- */
 /* Benchmark mode. */
 
-static int bench(int L, const int *sizes, const int *acts, long steps, int runs, int sps, uint64_t seed) {
+/* kinds: 1 forward, 2 train, 3 both (alternating per run). */
+static int bench(int L, const int *sizes, const int *acts, long steps, int runs, int sps, uint64_t seed, int kinds) {
   Net net;
   net_init(&net, L, sizes);
   net.dt = 0.01f; net.beta = 0.1f; net.eta = 0.5f;
@@ -373,6 +375,7 @@ static int bench(int L, const int *sizes, const int *acts, long steps, int runs,
   for (int mode = -1; mode < 2 * runs; mode++) {
     // mode -1: warm-up (training, a tenth of the steps); then forward and train alternate per run.
     const int learn = mode < 0 || (mode & 1);
+    if (mode >= 0 && !(kinds & (learn ? 2 : 1))) continue;
     const long n = mode < 0 ? steps / 10 + 1 : steps;
     long done = 0;
     int s = 0;
@@ -395,9 +398,9 @@ static int bench(int L, const int *sizes, const int *acts, long steps, int runs,
   for (int l = 1; l <= L; l++) printf("%s\"%s\"", l > 1 ? "," : "", act_name(acts[l]));
   printf("],\"steps\":%ld,\"steps_per_sample\":%d,\"runs\":%d,\"seed\":%llu,\"forward_steps_per_s\":[", steps, sps, runs,
          (unsigned long long)seed);
-  for (int i = 0; i < runs; i++) printf("%s%.1f", i ? "," : "", fw[i]);
+  for (int i = 0; i < runs && (kinds & 1); i++) printf("%s%.1f", i ? "," : "", fw[i]);
   printf("],\"train_steps_per_s\":[");
-  for (int i = 0; i < runs; i++) printf("%s%.1f", i ? "," : "", tr[i]);
+  for (int i = 0; i < runs && (kinds & 2); i++) printf("%s%.1f", i ? "," : "", tr[i]);
   // The share of nonzero presynaptic rates at the end: rows with a zero rate skip their products.
   printf("],\"output_checksum\":%.6g,\"layout\":\"pre-post\",\"nonzero_rate_fraction\":[", check);
   for (int l = 1; l < L; l++) {
@@ -603,6 +606,7 @@ int main(int argc, char **argv) {
   int runs = 5, sps = 100, epochs = 1, ntrain = 50000, ntest = 10000;
   float eta = 0.5f;
   uint64_t seed = 1;
+  int kinds = 3;
   const char *check_in = NULL, *check_out = NULL, *mnist_dir = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -621,6 +625,11 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--runs")) { NEED(); runs = atoi(v); }
     else if (!strcmp(a, "--steps-per-sample")) { NEED(); sps = atoi(v); }
     else if (!strcmp(a, "--seed")) { NEED(); seed = strtoull(v, NULL, 10); }
+    else if (!strcmp(a, "--mode")) {
+      NEED();
+      kinds = !strcmp(v, "forward") ? 1 : !strcmp(v, "train") ? 2 : !strcmp(v, "both") ? 3 : 0;
+      if (!kinds) die("--mode is forward, train or both");
+    }
     else if (!strcmp(a, "--check")) { NEED(); check_in = v; }
     else if (!strcmp(a, "--out")) { NEED(); check_out = v; }
     else if (!strcmp(a, "--mnist")) { NEED(); mnist_dir = v; }
@@ -638,5 +647,5 @@ int main(int argc, char **argv) {
   if (acts_given && acts_given != L) die("--acts needs one activation per non-input layer");
   if (!acts_given && L != 3)
     for (int l = 1; l <= L; l++) acts[l] = l == L ? ACT_LINEAR : ACT_HARDSIGMOID;
-  return bench(L, sizes, acts, steps, runs, sps, seed);
+  return bench(L, sizes, acts, steps, runs, sps, seed, kinds);
 }

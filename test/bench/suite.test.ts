@@ -87,30 +87,35 @@ describe('summarise and ratios', () => {
 });
 
 describe('runSuite', () => {
-  it('runs each selected benchmark, shares memos, reports skips and the machine', async () => {
-    let made = 0;
-    const memoBench = (name: string): Benchmark => ({
+  it('interleaves the runs of prepared benchmarks round-robin, honours maxRuns, reports skips and the machine', async () => {
+    const order: string[] = [];
+    const prepared = (name: string, maxRuns?: number): Benchmark => ({
       ...fake(name, 'native', name.endsWith('train') ? 'train' : 'forward', { unit: 'steps/s', values: [] }),
-      async measure(ctx) {
-        const v = await ctx.memo('shared', () => {
-          made++;
-          return Array.from({ length: ctx.runs }, (_, i) => 1000 * (i + 1));
-        });
-        return { unit: 'steps/s', values: v };
+      measure: undefined,
+      async prepare() {
+        let k = 0;
+        return { unit: 'steps/s', maxRuns, run: () => (order.push(name), 1000 * ++k), info: () => ({ runs_seen: k }) };
       },
     });
     const report = await runSuite({
       runs: 3,
-      benchmarks: [memoBench('a-forward'), memoBench('a-train'), fake('gone', 'engine', 'train', { skipped: 'not built' })],
+      benchmarks: [prepared('a-forward'), prepared('a-train', 2), fake('gone', 'engine', 'train', { skipped: 'not built' })],
     });
-    expect(made).toBe(1);
+    expect(order).toEqual(['a-forward', 'a-train', 'a-forward', 'a-train', 'a-forward']);
     expect(report.results.map((r) => r.name)).toEqual(['a-forward', 'a-train', 'gone']);
     expect(report.results[0].values).toEqual([1000, 2000, 3000]);
     expect(report.results[0].median).toBe(2000);
+    expect(report.results[0].info).toEqual({ runs_seen: 3 });
+    expect(report.results[1].runs).toBe(2);
     expect(report.results[2].skipped).toBe('not built');
     expect(typeof report.machine).toBe('string');
     expect(report.machine_info.cores).toBeGreaterThan(0);
     expect(formatReport(report)).toMatch(/\ngone +skipped: not built/);
+  });
+
+  it('benchmarks offering only measure() report their values as given', async () => {
+    const report = await runSuite({ runs: 2, benchmarks: [fake('m-forward', 'engine', 'forward', { unit: 'steps/s', values: [10, 30] })] });
+    expect(report.results[0].median).toBe(20);
   });
 });
 
