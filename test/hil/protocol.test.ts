@@ -84,6 +84,11 @@ describe('frame layout', () => {
     }
   });
 
+  it('encodes the example frame of docs/hil-protocol.md byte for byte', () => {
+    const hex = '4c 45 48 4c 01 00 0c 00 01 00 00 00 08 00 00 00 db 20 ee c1 00 00 00 00 00 00 00 00';
+    expect(Buffer.from(encodeFrame(Command.TIME, 1)).toString('hex').match(/../g)!.join(' ')).toBe(hex);
+  });
+
   it('an empty payload is 8 bytes: JSON length 0, array count 0', () => {
     const bytes = encodeFrame(Command.TIME, 1);
     expect(bytes.length).toBe(28);
