@@ -12,7 +12,6 @@ export const CHECKPOINT_FORMAT = 'lechip/checkpoint@1';
 /** One epoch's results, as train reports them. */
 export interface EpochResult {
   epoch: number;
-  train_accuracy: number | null;
   test_accuracy: number | null;
   test_loss: number;
   train_wall_s: number;

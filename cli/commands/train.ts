@@ -213,7 +213,6 @@ export function registerTrain(program: Command, con: Console): void {
         last = te;
         const result: EpochResult = {
           epoch: e,
-          train_accuracy: data.train.labels ? tr.correct / data.train.count : null,
           test_accuracy: data.test.labels ? te.correct / data.test.count : null,
           test_loss: te.sqError / (data.test.count * outSize),
           train_wall_s: tr.wall_s,
@@ -222,7 +221,6 @@ export function registerTrain(program: Command, con: Console): void {
         history.push(result);
         con.info(
           `epoch ${e}/${o.epochs}: ` +
-            (result.train_accuracy !== null ? `train accuracy ${pct(result.train_accuracy)} (online, nudged), ` : '') +
             (result.test_accuracy !== null ? `test accuracy ${pct(result.test_accuracy)}, ` : '') +
             `test loss ${fmt(result.test_loss)}, ${result.samples_per_s.toFixed(1)} samples/s`,
         );
