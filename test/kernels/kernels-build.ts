@@ -3,7 +3,7 @@
  * (rebuilt in memory with asc and renamed into place when a source is newer), so kernel tests never
  * run against a stale binary.
  */
-import { existsSync, readdirSync, renameSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { projectRoot } from '../../common/paths.js';
 import { KernelMemory, kernelsPath } from '../../emulator/wasm.js';
@@ -13,11 +13,40 @@ export async function ensureKernels(): Promise<void> {
   const root = projectRoot();
   const out = kernelsPath();
   const srcDir = join(root, 'kernels');
-  const newest = Math.max(
-    statSync(join(root, 'asconfig.json')).mtimeMs,
-    ...readdirSync(srcDir).filter((f) => f.endsWith('.ts')).map((f) => statSync(join(srcDir, f)).mtimeMs),
-  );
-  if (existsSync(out) && statSync(out).mtimeMs >= newest) return;
+  const fresh = () => {
+    const newest = Math.max(
+      statSync(join(root, 'asconfig.json')).mtimeMs,
+      ...readdirSync(srcDir).filter((f) => f.endsWith('.ts')).map((f) => statSync(join(srcDir, f)).mtimeMs),
+    );
+    return existsSync(out) && statSync(out).mtimeMs >= newest;
+  };
+  if (fresh()) return;
+  // Test files run in parallel processes: one builds, the others wait for it (a stale lock from a
+  // killed run is taken over after two minutes).
+  mkdirSync(dirname(out), { recursive: true });
+  const lock = `${out}.lock`;
+  for (const t0 = Date.now(); ; ) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() - t0 > 120_000) break;
+      await new Promise((r) => setTimeout(r, 200));
+      if (fresh()) return;
+    }
+  }
+  try {
+    if (!fresh()) await build(root, out);
+  } finally {
+    try {
+      rmdirSync(lock);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+async function build(root: string, out: string): Promise<void> {
   const asc = (await import('assemblyscript/asc')).default;
   let wasm: Uint8Array | undefined;
   const log: string[] = [];
@@ -30,7 +59,6 @@ export async function ensureKernels(): Promise<void> {
     },
   });
   if (error || !wasm) throw new Error(`building the kernels failed: ${error?.message ?? 'no output'}\n${log.join('')}`);
-  mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   writeFileSync(tmp, wasm);
   renameSync(tmp, out);
