@@ -15,7 +15,8 @@
  *   u8 dtype, u8 ndim, u16 name length L, L bytes UTF-8 name, ndim x u32 dims, then the elements
  *   (product of dims, little-endian) with no padding. The payload ends exactly after the last array.
  */
-import { crc32 } from '../../chip/crc32.js';
+import * as zlib from 'node:zlib';
+import { crc32 as crc32Js } from '../../chip/crc32.js';
 
 export const MAGIC = new Uint8Array([0x4c, 0x45, 0x48, 0x4c]); // "LEHL"
 export const PROTOCOL_VERSION = 1;
@@ -118,6 +119,15 @@ export type DecodeResult =
   | { kind: 'need'; size: number }
   /** `fatal`: framing is lost and the connection must close; otherwise `size` bytes are skipped. */
   | { kind: 'error'; code: ErrorCodeValue; message: string; fatal: boolean; requestId: number; size: number };
+
+/**
+ * CRC-32 (zlib's) continuing from `crc`: node:zlib's native crc32 where the runtime has it (Node
+ * 20.15+, about 4x faster on a megabyte of weights), else chip/crc32.ts; both give the same value.
+ */
+const crc32: (bytes: Uint8Array, crc?: number) => number =
+  typeof (zlib as { crc32?: unknown }).crc32 === 'function'
+    ? (bytes, crc = 0) => (zlib as unknown as { crc32(b: Uint8Array, c: number): number }).crc32(bytes, crc) >>> 0
+    : crc32Js;
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8 = new TextEncoder();

@@ -5,6 +5,7 @@
  */
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import fc from 'fast-check';
+import { crc32 as chipCrc32 } from '../../chip/crc32.js';
 import { describe, expect, it } from 'vitest';
 import {
   Command,
@@ -54,6 +55,11 @@ describe('frame layout', () => {
     expect(String.fromCharCode(bytes[39])).toBe('w');
     expect([v.getUint32(40, true), v.getUint32(44, true)]).toEqual([1, 2]);
     expect([v.getFloat32(48, true), v.getFloat32(52, true)]).toEqual([1.5, -2]);
+  });
+
+  it("its CRC agrees with chip/crc32.ts's (the fallback where node:zlib has none)", () => {
+    const f = frameWith({ x: 'y' }, [['a', ndarray(new Float64Array(1000).map((_, i) => Math.sin(i)))]]);
+    expect(new DataView(f.buffer).getUint32(16, true)).toBe(chipCrc32(f.subarray(HEADER_BYTES), chipCrc32(f.subarray(0, 16))));
   });
 
   it('round-trips JSON and arrays of every dtype', () => {
