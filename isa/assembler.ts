@@ -21,6 +21,8 @@ export interface AssembleOptions {
   memoryBytes?: number;
   /** Address of .data (default: end of .text rounded up to 16 bytes). */
   dataBase?: number;
+  /** Constants defined before the source, as if by `.equ` (how a linker passes rates and addresses in). */
+  defines?: Record<string, number>;
 }
 
 export interface AssembledProgram {
@@ -80,7 +82,12 @@ class Assembler {
   private cur = { index: 0, addr: 0 };
   private pass2 = false;
 
-  constructor(private readonly source: string, private readonly opts: AssembleOptions) {}
+  constructor(private readonly source: string, private readonly opts: AssembleOptions) {
+    for (const [name, value] of Object.entries(opts.defines ?? {})) {
+      if (!/^[A-Za-z_.$][A-Za-z0-9_.$]*$/.test(name) || !Number.isFinite(value)) throw new Error(`assembler: bad define ${name} = ${value}`);
+      this.symbols.set(name, { kind: 'equ', expr: { kind: 'num', value, col: 0 }, line: 0, section: 'text', offset: 0, index: 0, value });
+    }
+  }
 
   run(): AssembledProgram {
     const statements = lex(this.source, (line, e) => this.error(line, e.col, e.message));
@@ -223,7 +230,7 @@ class Assembler {
       throw new AsmError(`'${t.text}' is a register name and cannot be a label`, t.col);
     }
     const prev = this.symbols.get(t.text);
-    if (prev) throw new AsmError(`symbol '${t.text}' is already defined at line ${prev.line}`, t.col);
+    if (prev) throw new AsmError(`symbol '${t.text}' is already defined ${where(prev.line)}`, t.col);
     this.symbols.set(t.text, { kind: 'label', section, offset, line });
   }
 
@@ -233,7 +240,7 @@ class Assembler {
     if (nameToks.length !== 1 || nameToks[0].kind !== 'id') throw new AsmError(`${s.name}: expected a symbol name`, s.argCols[0]);
     const name = nameToks[0].text;
     const prev = this.symbols.get(name);
-    if (prev) throw new AsmError(`symbol '${name}' is already defined at line ${prev.line}`, nameToks[0].col);
+    if (prev) throw new AsmError(`symbol '${name}' is already defined ${where(prev.line)}`, nameToks[0].col);
     this.symbols.set(name, {
       kind: 'equ', expr: parseExpr(valueToks, s.argCols[1]), line: s.line, section: s.section, offset: s.offset, index: this.stmts.length,
     });
@@ -602,6 +609,10 @@ class Assembler {
 }
 
 const NOP_BYTES = [0x13, 0x00, 0x00, 0x00];
+
+function where(line: number): string {
+  return line === 0 ? 'by the assembler options (defines)' : `at line ${line}`;
+}
 
 function align(x: number, a: number): number {
   return Math.ceil(x / a) * a;

@@ -11,7 +11,7 @@ import { Rng } from '../../common/random.js';
 import { decode } from '../../isa/decoder.js';
 import { adcCode, adcLaneCode, LaneRandom } from '../../isa/lanes.js';
 import { SYSCALLS } from '../../isa/table.js';
-import { CYCLE_CLASSES, type DecodedInstruction, type InstrDef, type Machine, type VectorViews } from '../../isa/types.js';
+import { CYCLE_CLASSES, type DecodedInstruction, type InstrDef, type Machine, type Semantics, type VectorViews } from '../../isa/types.js';
 import type { ProcessorBus } from './bus.js';
 
 /** The parts of a chip the processor depends on. */
@@ -47,6 +47,8 @@ export interface RunResult {
   reason: StopReason;
   /** Cycles this call consumed (the last instruction may overshoot the budget). */
   cycles: number;
+  /** Hardware time those cycles take at the processor clock, us. */
+  hwUs: number;
   /** Analog steps the firmware waits for (reason 'wait'). */
   waitSteps: number;
   /** a0 at exit (reason 'halt'). */
@@ -72,6 +74,13 @@ export class ProcessorTrap extends UserError {
     super({ file: where.file, line: where.line && where.line > 0 ? where.line : undefined, message: `processor trap at pc ${hex8(pc)}: ${cause}` });
     this.name = 'ProcessorTrap';
   }
+}
+
+interface Prepared {
+  d: DecodedInstruction;
+  exec: Semantics;
+  cost: number;
+  allowed: boolean;
 }
 
 /** Address `ra` holds at entry: returning there halts with exit code a0. */
@@ -106,7 +115,8 @@ export class Processor implements Machine {
   private readonly chip: ProcessorChip;
   private readonly cost = new Map<InstrDef, number>();
   private readonly allowed = new Map<InstrDef, boolean>();
-  private cache: (DecodedInstruction | null | undefined)[];
+  /** Decoded instruction per memory word with its cost and lane check (undefined: not decoded yet; null: illegal). */
+  private cache: (Prepared | null | undefined)[];
   private rng: LaneRandom;
   private readonly noise?: Rng;
   private stop: { reason: StopReason; steps: number } | null = null;
@@ -194,7 +204,7 @@ export class Processor implements Machine {
    */
   run(maxCycles: number): RunResult {
     const start = this.cycles;
-    if (this.halted) return { reason: 'halt', cycles: 0, waitSteps: 0, exitCode: this.exitCode };
+    if (this.halted) return { reason: 'halt', cycles: 0, hwUs: 0, waitSteps: 0, exitCode: this.exitCode };
     const end = start + maxCycles;
     const cache = this.cache;
     const mem = this.mem;
@@ -212,30 +222,33 @@ export class Processor implements Machine {
         this.trap((pc & 3) !== 0 ? 'instruction fetch from a misaligned address' : `instruction fetch outside memory (0..${hex8(mem.length - 1)})`);
       }
       const wi = pc >>> 2;
-      let d = cache[wi];
-      if (d === undefined) {
-        d = decode(mem[pc] | (mem[pc + 1] << 8) | (mem[pc + 2] << 16) | (mem[pc + 3] << 24));
-        cache[wi] = d;
-      }
-      if (d === null) {
+      let e = cache[wi];
+      if (e === undefined) e = cache[wi] = this.prepare(mem[pc] | (mem[pc + 1] << 8) | (mem[pc + 2] << 16) | (mem[pc + 3] << 24));
+      if (e === null) {
         const word = (mem[pc] | (mem[pc + 1] << 8) | (mem[pc + 2] << 16) | (mem[pc + 3] << 24)) >>> 0;
         this.trap(`illegal instruction ${hex8(word)}`);
       }
-      if (!this.isAllowed(d.def)) {
-        this.trap(`${d.def.mnemonic} needs ${d.def.elements!.join(' and ')}-bit vector lanes; this chip has element_bits [${this.chip.processor.element_bits.join(', ')}]`);
+      if (!e.allowed) {
+        this.trap(`${e.d.def.mnemonic} needs ${e.d.def.elements!.join(' and ')}-bit vector lanes; this chip has element_bits [${this.chip.processor.element_bits.join(', ')}]`);
       }
       this.nextPc = (pc + 4) >>> 0;
-      d.def.exec(this, d);
+      e.exec(this, e.d);
       x[0] = 0;
-      this.cycles += this.costOf(d.def);
+      this.cycles += e.cost;
       this.instructions++;
       this.pc = this.nextPc;
       if (this.stop) break;
     }
     const used = this.cycles - start;
+    const hwUs = used / this.clockMhz;
     const stop = this.stop as { reason: StopReason; steps: number } | null;
-    if (!stop) return { reason: 'budget', cycles: used, waitSteps: 0 };
-    return { reason: stop.reason, cycles: used, waitSteps: stop.steps, exitCode: stop.reason === 'halt' ? this.exitCode : undefined };
+    if (!stop) return { reason: 'budget', cycles: used, hwUs, waitSteps: 0 };
+    return { reason: stop.reason, cycles: used, hwUs, waitSteps: stop.steps, exitCode: stop.reason === 'halt' ? this.exitCode : undefined };
+  }
+
+  private prepare(word: number): Prepared | null {
+    const d = decode(word);
+    return d ? { d, exec: d.def.exec, cost: this.costOf(d.def), allowed: this.isAllowed(d.def) } : null;
   }
 
   private isAllowed(def: InstrDef): boolean {
@@ -328,7 +341,7 @@ export function runToHalt(p: Processor, maxCycles = 1e9): RunResult {
   for (;;) {
     const r = p.run(maxCycles - total);
     total += r.cycles;
-    if (r.reason === 'halt') return { ...r, cycles: total };
+    if (r.reason === 'halt') return { ...r, cycles: total, hwUs: total / p.clockMhz };
     if (r.reason === 'wait') p.bus.advanceAnalog(r.waitSteps);
     else if (r.reason === 'budget') {
       throw new UserError({ message: `firmware did not halt within ${maxCycles} cycles (pc ${hex8(p.pc)})` });

@@ -138,6 +138,13 @@ describe('assembler: labels, expressions and directives', () => {
     expect(Array.from(p.lines)).toEqual([1, 2, 3, 3]);
   });
 
+  it('takes constants from the caller (defines), as a linker passes rates and addresses', () => {
+    const p = assemble('li a0, ETA\n li a1, BLOCK + 4', { defines: { ETA: 100, BLOCK: 0x2000 } });
+    expect(Array.from(p.text)).toEqual([0x06400513, 0x000025b7, 0x00458593]);
+    expect(p.symbols.ETA).toBe(100);
+    expect(errors('.equ ETA, 1', { defines: { ETA: 2 } })[0].message).toBe("symbol 'ETA' is already defined by the assembler options (defines)");
+  });
+
   it('pads .align in .text with nops', () => {
     const p = assemble('nop\n.align 4\nx: nop');
     expect(p.symbols.x).toBe(16);

@@ -37,6 +37,7 @@ describe('interpreter cycle accounting', () => {
     expect(p.cycles).toBe(expected);
     expect(p.instructions).toBe(2 + 40 + 3);
     expect(p.hwTimeUs).toBeCloseTo(expected / chip.processor.clock_mhz, 12);
+    expect(r.hwUs).toBeCloseTo(expected / 250, 12); // bss2 runs at 250 MHz
   });
 
   it('uses each preset its own costs and clock', () => {

@@ -356,6 +356,29 @@ describe('synapse rows, ADC and row drivers', () => {
     expect(fbus.synapses[3 * 1024 + 5]).toBe(0);
   });
 
+  it('adds seeded Gaussian read noise in LSB when asked', async () => {
+    const { Processor, programFromAssembly, runToHalt } = await import('../../emulator/processor/interpreter.js');
+    const { assemble } = await import('../../isa/assembler.js');
+    const codes = (noiseSeed: number) => {
+      const bus = new MockBus(bss2.core.rows, bss2.core.neurons);
+      bus.observables.fill(0.5, 0, 256); // code 127.5 + noise, r observable
+      const p = new Processor({ chip: bss2, bus, adcNoiseLsb: 2, noiseSeed });
+      p.load(programFromAssembly(assemble('li t1, 0\n li t2, 50\n la a0, out\n1: vadc.h v1, 0, zero\n vst v1, 0(a0)\n addi a0, a0, 128\n addi t1, t1, 1\n blt t1, t2, 1b\n li a7, 93\n ecall\n.data\nout: .space 6400', { elementBits: [8, 16] })));
+      runToHalt(p);
+      const start = 48; // 10 words of text, data 16-aligned
+      return Array.from(new Int16Array(p.mem.buffer.slice(start, start + 6400)));
+    };
+    const a = codes(1);
+    const mean = a.reduce((s, v) => s + v, 0) / a.length;
+    const sd = Math.sqrt(a.reduce((s, v) => s + (v - mean) ** 2, 0) / a.length);
+    // round(127.5 + 2 N(0,1)): continuous noise makes the rounding unbiased, so the mean is 127.5
+    // (without noise the code is 128); spread sqrt(4 + 1/12) LSB. Standard error 0.025 over 3 200 reads.
+    expect(Math.abs(mean - 127.5)).toBeLessThan(0.1);
+    expect(Math.abs(sd - Math.sqrt(4 + 1 / 12))).toBeLessThan(0.1);
+    expect(codes(1)).toEqual(a);
+    expect(codes(2)).not.toEqual(a);
+  });
+
   it('reads row drivers of consecutive rows through the ADC', () => {
     const bus = new MockBus(bss2.core.rows, bss2.core.neurons);
     for (let r = 0; r < 256; r++) bus.rowDrivers[r] = (r % 4) * 0.5; // 0, .5, 1, 1.5
