@@ -5,6 +5,9 @@
  * Weights are float32 little-endian in base64, so a resume restores them bit for bit.
  */
 import { fail } from '../common/diagnostics.js';
+import type { ImageManifest } from '../chip/image-model.js';
+import type { Chip, ChipConfig, MismatchOverrides } from '../emulator/chip-interface.js';
+import { blockGain, effectiveMismatch } from '../emulator/instance.js';
 import { readJson, writeOutput } from './files.js';
 
 export const CHECKPOINT_FORMAT = 'lechip/checkpoint@1';
@@ -24,6 +27,9 @@ export interface Checkpoint {
   network: { name: string; sha256: string };
   chip: string;
   chip_seed: number;
+  /** The mismatch settings in force (they shape the chip instance as much as its seed). */
+  mismatch_scale: number;
+  mismatch: MismatchOverrides;
   seed: number;
   /** Epochs completed. */
   epochs_done: number;
@@ -58,6 +64,8 @@ export interface CheckpointOwner {
   network: { name: string; sha256: string };
   chip: string;
   chip_seed: number;
+  mismatch_scale: number;
+  mismatch: MismatchOverrides;
   projections: { index: number; from: string; to: string; post_size: number; pre_size: number }[];
   populations: { name: string; size: number }[];
 }
@@ -80,6 +88,13 @@ export function loadCheckpoint(file: string, owner: CheckpointOwner): Checkpoint
   if (cp.chip_seed !== owner.chip_seed) {
     fail(`the checkpoint was trained on chip instance --chip-seed ${cp.chip_seed}, not ${owner.chip_seed}`, where('/chip_seed'));
   }
+  if (cp.mismatch_scale !== owner.mismatch_scale || JSON.stringify(sortKeys(cp.mismatch ?? {})) !== JSON.stringify(sortKeys(owner.mismatch))) {
+    fail(
+      `the checkpoint was trained with --mismatch-scale ${cp.mismatch_scale} and --mismatch ${showMismatch(cp.mismatch ?? {})}, ` +
+        `not ${owner.mismatch_scale} and ${showMismatch(owner.mismatch)}`,
+      where('/mismatch_scale'),
+    );
+  }
   if (!Number.isInteger(cp.epochs_done) || cp.epochs_done < 0) fail('must be a non-negative integer', where('/epochs_done'));
   if (!Array.isArray(cp.weights) || !Array.isArray(cp.biases) || !Array.isArray(cp.history)) {
     fail('a checkpoint has arrays "weights", "biases" and "history"', where(''));
@@ -96,4 +111,65 @@ export function loadCheckpoint(file: string, owner: CheckpointOwner): Checkpoint
     if (!p || !decodeF32(String(b.f32_le_base64), p.size)) fail(`bias of population '${b.population}' does not match the network`, where(`/biases/${i}`));
   });
   return cp;
+}
+
+function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function showMismatch(m: MismatchOverrides): string {
+  const e = Object.entries(m);
+  return e.length ? e.map(([k, v]) => `${k}=${v}`).join(',') : '(none)';
+}
+
+/**
+ * The nominal weights that `Chip.writeWeights` takes, from the effective weights `Chip.readWeights`
+ * returns: readWeights includes each synapse block's gain on this chip instance and writeWeights
+ * applies it again, so the gain is divided out here. Also returns, per weight, how far a read-back
+ * may differ: float32 rounding on float chips, half a code step on fixed-point chips (the codes are
+ * re-quantised), and Infinity where the value lies beyond the code range (it is clamped).
+ */
+export function nominalWeights(
+  m: ImageManifest,
+  config: ChipConfig,
+  projection: number,
+  effective: ArrayLike<number>,
+): { nominal: Float32Array; tolerance: Float64Array } {
+  const p = m.projections[projection];
+  const nominal = Float32Array.from(effective);
+  const tolerance = new Float64Array(effective.length);
+  const mm = effectiveMismatch(m.chip, config);
+  const w = m.chip.weights;
+  const fixed = w.kind === 'fixed';
+  const qmax = w.sign === 'per_row' ? 2 ** w.bits - 1 : 2 ** (w.bits - 1) - 1;
+  for (const b of m.blocks) {
+    if (b.projection !== projection || b.kind !== 'forward') continue;
+    const gain = blockGain(config.chipSeed ?? 0, b.core, b.row0, b.col0, mm.synapse_gain);
+    for (let s = 0; s < b.signals; s++) {
+      for (let c = 0; c < b.cols; c++) {
+        const i = (b.neuron0 + c) * p.pre_size + b.sig0 + s;
+        const v = effective[i] / gain;
+        nominal[i] = v;
+        const rounding = 1e-6 * Math.abs(effective[i]) + 1e-30;
+        if (!fixed) tolerance[i] = rounding;
+        else tolerance[i] = Math.abs(v) / b.scale > qmax + 0.5 ? Infinity : 0.5 * b.scale * gain * (1 + 1e-6) + rounding;
+      }
+    }
+  }
+  return { nominal, tolerance };
+}
+
+/**
+ * Puts saved effective weights back on the chip and checks them by reading back (see nominalWeights
+ * for the tolerance). A larger difference means the Chip's read/write semantics changed: a bug.
+ */
+export async function restoreWeights(chip: Chip, m: ImageManifest, config: ChipConfig, projection: number, effective: Float32Array): Promise<void> {
+  const { nominal, tolerance } = nominalWeights(m, config, projection, effective);
+  await chip.writeWeights(projection, nominal);
+  const back = await chip.readWeights(projection);
+  for (let i = 0; i < effective.length; i++) {
+    if (!(Math.abs(back[i] - effective[i]) <= tolerance[i])) {
+      throw new Error(`checkpoint restore: projection ${projection} weight ${i} reads back ${back[i]}, saved ${effective[i]}`);
+    }
+  }
 }

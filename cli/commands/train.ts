@@ -13,8 +13,8 @@ import { fmt } from '../../chip/inspect.js';
 import { loadChip } from '../../chip/presets.js';
 import { compile } from '../../compiler/compile.js';
 import type { ImageManifest } from '../../chip/image-model.js';
-import type { Chip } from '../../emulator/chip-interface.js';
-import { CHECKPOINT_FORMAT, decodeF32, encodeF32, loadCheckpoint, saveCheckpoint, type Checkpoint, type EpochResult } from '../checkpoint.js';
+import type { Chip, ChipConfig } from '../../emulator/chip-interface.js';
+import { CHECKPOINT_FORMAT, decodeF32, encodeF32, loadCheckpoint, restoreWeights, saveCheckpoint, type Checkpoint, type EpochResult } from '../checkpoint.js';
 import { copyInput, loadDataset, type Split } from '../datasets.js';
 import { readText, sha256Hex } from '../files.js';
 import type { Console } from '../io.js';
@@ -118,6 +118,8 @@ export function registerTrain(program: Command, con: Console): void {
         network: m.network,
         chip: m.chip.name,
         chip_seed: chipSeed,
+        mismatch_scale: config.mismatchScale ?? 1,
+        mismatch: config.mismatch ?? {},
         projections: m.projections,
         populations: m.populations.filter((p) => p.role !== 'input'),
       });
@@ -139,7 +141,7 @@ export function registerTrain(program: Command, con: Console): void {
       let history: EpochResult[] = [];
       let startEpoch = 0;
       if (resume) {
-        for (const w of resume.weights) await chip.writeWeights(w.projection, decodeF32(w.f32_le_base64, w.shape[0] * w.shape[1])!);
+        for (const w of resume.weights) await restoreWeights(chip, m, config, w.projection, decodeF32(w.f32_le_base64, w.shape[0] * w.shape[1])!);
         for (const b of resume.biases) await chip.writeParameters(b.population, { bias: decodeF32(b.f32_le_base64, b.size)! });
         history = resume.history.slice(0, resume.epochs_done);
         startEpoch = resume.epochs_done;
@@ -225,7 +227,7 @@ export function registerTrain(program: Command, con: Console): void {
             `test loss ${fmt(result.test_loss)}, ${result.samples_per_s.toFixed(1)} samples/s`,
         );
         if (o.checkpoint !== undefined) {
-          saveCheckpoint(o.checkpoint, await snapshot(chip, m, chipSeed, seed, e, history));
+          saveCheckpoint(o.checkpoint, await snapshot(chip, m, config, e, history));
         }
       }
       if (!last) {
@@ -289,8 +291,7 @@ function pct(x: number): string {
 async function snapshot(
   chip: Chip,
   m: ImageManifest,
-  chipSeed: number,
-  seed: number,
+  config: ChipConfig,
   epochsDone: number,
   history: EpochResult[],
 ): Promise<Checkpoint> {
@@ -313,8 +314,10 @@ async function snapshot(
     tool_version: toolVersion(),
     network: m.network,
     chip: m.chip.name,
-    chip_seed: chipSeed,
-    seed,
+    chip_seed: config.chipSeed ?? 0,
+    mismatch_scale: config.mismatchScale ?? 1,
+    mismatch: config.mismatch ?? {},
+    seed: config.seed ?? 1,
     epochs_done: epochsDone,
     history: history.slice(),
     weights,
