@@ -342,49 +342,49 @@ static inline void lechip_print(int value) {
 #define VCMPLT_HU(VD, VS1, VS2) \
   __asm__ volatile(".insn r 0x0b, 7, 0x12, " "x" LECHIP_STR(VD) ", " "x" LECHIP_STR(VS1) ", " "x" LECHIP_STR(VS2) :: )
 
-/* vsplat.b vd, rs1: vd[i] = rs1[w-1:0] for every lane (8-bit lanes, modulo) */
-#define VSPLAT_B(VD, rs1) \
-  __asm__ volatile(".insn r 0x0b, 0, 0x13, " "x" LECHIP_STR(VD) ", " "%0" ", " "x0" :: "r"((int)(rs1)))
+/* vsplat.b vd, value: vd[i] = value[w-1:0] for every lane (8-bit lanes, modulo) */
+#define VSPLAT_B(VD, value) \
+  __asm__ volatile(".insn r 0x0b, 0, 0x13, " "x" LECHIP_STR(VD) ", " "%0" ", " "x0" :: "r"((int)(value)))
 
-/* vsplat.h vd, rs1: vd[i] = rs1[w-1:0] for every lane (16-bit lanes, modulo) */
-#define VSPLAT_H(VD, rs1) \
-  __asm__ volatile(".insn r 0x0b, 2, 0x13, " "x" LECHIP_STR(VD) ", " "%0" ", " "x0" :: "r"((int)(rs1)))
+/* vsplat.h vd, value: vd[i] = value[w-1:0] for every lane (16-bit lanes, modulo) */
+#define VSPLAT_H(VD, value) \
+  __asm__ volatile(".insn r 0x0b, 2, 0x13, " "x" LECHIP_STR(VD) ", " "%0" ", " "x0" :: "r"((int)(value)))
 
-/* vsplat.w vd, rs1: vd[i] = rs1[w-1:0] for every lane (32-bit lanes) */
-#define VSPLAT_W(VD, rs1) \
-  __asm__ volatile(".insn r 0x0b, 5, 0x13, " "x" LECHIP_STR(VD) ", " "%0" ", " "x0" :: "r"((int)(rs1)))
+/* vsplat.w vd, value: vd[i] = value[w-1:0] for every lane (32-bit lanes) */
+#define VSPLAT_W(VD, value) \
+  __asm__ volatile(".insn r 0x0b, 5, 0x13, " "x" LECHIP_STR(VD) ", " "%0" ", " "x0" :: "r"((int)(value)))
 
-/* vext.b rd, vs1, rs2: rd = vs1[rs2] sign-extended (8-bit lanes, modulo) */
-#define VEXT_B(VS1, rs2) \
-  ({ int lechip_r_; __asm__ volatile(".insn r 0x0b, 0, 0x14, " "%0" ", " "x" LECHIP_STR(VS1) ", " "%1" : "=r"(lechip_r_) : "r"((int)(rs2))); lechip_r_; })
+/* vext.b rd, vs1, lane: rd = vs1[lane] sign-extended (a lane index past the last lane traps) (8-bit lanes, modulo) */
+#define VEXT_B(VS1, lane) \
+  ({ int lechip_r_; __asm__ volatile(".insn r 0x0b, 0, 0x14, " "%0" ", " "x" LECHIP_STR(VS1) ", " "%1" : "=r"(lechip_r_) : "r"((int)(lane))); lechip_r_; })
 
-/* vext.h rd, vs1, rs2: rd = vs1[rs2] sign-extended (16-bit lanes, modulo) */
-#define VEXT_H(VS1, rs2) \
-  ({ int lechip_r_; __asm__ volatile(".insn r 0x0b, 2, 0x14, " "%0" ", " "x" LECHIP_STR(VS1) ", " "%1" : "=r"(lechip_r_) : "r"((int)(rs2))); lechip_r_; })
+/* vext.h rd, vs1, lane: rd = vs1[lane] sign-extended (a lane index past the last lane traps) (16-bit lanes, modulo) */
+#define VEXT_H(VS1, lane) \
+  ({ int lechip_r_; __asm__ volatile(".insn r 0x0b, 2, 0x14, " "%0" ", " "x" LECHIP_STR(VS1) ", " "%1" : "=r"(lechip_r_) : "r"((int)(lane))); lechip_r_; })
 
-/* vext.w rd, vs1, rs2: rd = vs1[rs2] sign-extended (32-bit lanes) */
-#define VEXT_W(VS1, rs2) \
-  ({ int lechip_r_; __asm__ volatile(".insn r 0x0b, 5, 0x14, " "%0" ", " "x" LECHIP_STR(VS1) ", " "%1" : "=r"(lechip_r_) : "r"((int)(rs2))); lechip_r_; })
+/* vext.w rd, vs1, lane: rd = vs1[lane] sign-extended (a lane index past the last lane traps) (32-bit lanes) */
+#define VEXT_W(VS1, lane) \
+  ({ int lechip_r_; __asm__ volatile(".insn r 0x0b, 5, 0x14, " "%0" ", " "x" LECHIP_STR(VS1) ", " "%1" : "=r"(lechip_r_) : "r"((int)(lane))); lechip_r_; })
 
-/* vext.bu rd, vs1, rs2: rd = vs1[rs2] zero-extended (8-bit lanes, unsigned) */
-#define VEXT_BU(VS1, rs2) \
-  ({ int lechip_r_; __asm__ volatile(".insn r 0x0b, 6, 0x14, " "%0" ", " "x" LECHIP_STR(VS1) ", " "%1" : "=r"(lechip_r_) : "r"((int)(rs2))); lechip_r_; })
+/* vext.bu rd, vs1, lane: rd = vs1[lane] zero-extended (a lane index past the last lane traps) (8-bit lanes, unsigned) */
+#define VEXT_BU(VS1, lane) \
+  ({ int lechip_r_; __asm__ volatile(".insn r 0x0b, 6, 0x14, " "%0" ", " "x" LECHIP_STR(VS1) ", " "%1" : "=r"(lechip_r_) : "r"((int)(lane))); lechip_r_; })
 
-/* vext.hu rd, vs1, rs2: rd = vs1[rs2] zero-extended (16-bit lanes, unsigned) */
-#define VEXT_HU(VS1, rs2) \
-  ({ int lechip_r_; __asm__ volatile(".insn r 0x0b, 7, 0x14, " "%0" ", " "x" LECHIP_STR(VS1) ", " "%1" : "=r"(lechip_r_) : "r"((int)(rs2))); lechip_r_; })
+/* vext.hu rd, vs1, lane: rd = vs1[lane] zero-extended (a lane index past the last lane traps) (16-bit lanes, unsigned) */
+#define VEXT_HU(VS1, lane) \
+  ({ int lechip_r_; __asm__ volatile(".insn r 0x0b, 7, 0x14, " "%0" ", " "x" LECHIP_STR(VS1) ", " "%1" : "=r"(lechip_r_) : "r"((int)(lane))); lechip_r_; })
 
-/* vins.b vd, rs1, rs2: vd[rs2] = rs1[w-1:0] (other lanes unchanged) (8-bit lanes, modulo) */
-#define VINS_B(VD, rs1, rs2) \
-  __asm__ volatile(".insn r 0x0b, 0, 0x15, " "x" LECHIP_STR(VD) ", " "%0" ", " "%1" :: "r"((int)(rs1)), "r"((int)(rs2)))
+/* vins.b vd, value, lane: vd[lane] = value[w-1:0] (other lanes unchanged; a lane index past the last lane traps) (8-bit lanes, modulo) */
+#define VINS_B(VD, value, lane) \
+  __asm__ volatile(".insn r 0x0b, 0, 0x15, " "x" LECHIP_STR(VD) ", " "%0" ", " "%1" :: "r"((int)(value)), "r"((int)(lane)))
 
-/* vins.h vd, rs1, rs2: vd[rs2] = rs1[w-1:0] (other lanes unchanged) (16-bit lanes, modulo) */
-#define VINS_H(VD, rs1, rs2) \
-  __asm__ volatile(".insn r 0x0b, 2, 0x15, " "x" LECHIP_STR(VD) ", " "%0" ", " "%1" :: "r"((int)(rs1)), "r"((int)(rs2)))
+/* vins.h vd, value, lane: vd[lane] = value[w-1:0] (other lanes unchanged; a lane index past the last lane traps) (16-bit lanes, modulo) */
+#define VINS_H(VD, value, lane) \
+  __asm__ volatile(".insn r 0x0b, 2, 0x15, " "x" LECHIP_STR(VD) ", " "%0" ", " "%1" :: "r"((int)(value)), "r"((int)(lane)))
 
-/* vins.w vd, rs1, rs2: vd[rs2] = rs1[w-1:0] (other lanes unchanged) (32-bit lanes) */
-#define VINS_W(VD, rs1, rs2) \
-  __asm__ volatile(".insn r 0x0b, 5, 0x15, " "x" LECHIP_STR(VD) ", " "%0" ", " "%1" :: "r"((int)(rs1)), "r"((int)(rs2)))
+/* vins.w vd, value, lane: vd[lane] = value[w-1:0] (other lanes unchanged; a lane index past the last lane traps) (32-bit lanes) */
+#define VINS_W(VD, value, lane) \
+  __asm__ volatile(".insn r 0x0b, 5, 0x15, " "x" LECHIP_STR(VD) ", " "%0" ", " "%1" :: "r"((int)(value)), "r"((int)(lane)))
 
 /* vrand.b vd: vd[i] = low w bits of the next draw of lane i's hardware generator (8-bit lanes, modulo) */
 #define VRAND_B(VD) \
@@ -446,56 +446,56 @@ static inline void lechip_print(int value) {
 #define VST(VS, PTR) \
   __asm__ volatile(".insn s 0x2b, 1, " "x" LECHIP_STR(VS) ", 0(" "%0" ")" :: "r"(PTR) : "memory")
 
-/* vlds.b vd, rs1, rs2: vd[i] = synapse code at row rs1, column rs2 + i, sign-extended into 8-bit lanes; lanes past the last column read 0 */
-#define VLDS_B(VD, rs1, rs2) \
-  __asm__ volatile(".insn r 0x5b, 0, 0x00, " "x" LECHIP_STR(VD) ", " "%0" ", " "%1" :: "r"((int)(rs1)), "r"((int)(rs2)))
+/* vlds.b vd, row, col0: vd[i] = synapse code at row `row`, column col0 + i, sign-extended into 8-bit lanes; lanes past the last column read 0 */
+#define VLDS_B(VD, row, col0) \
+  __asm__ volatile(".insn r 0x5b, 0, 0x00, " "x" LECHIP_STR(VD) ", " "%0" ", " "%1" :: "r"((int)(row)), "r"((int)(col0)))
 
-/* vlds.h vd, rs1, rs2: vd[i] = synapse code at row rs1, column rs2 + i, sign-extended into 16-bit lanes; lanes past the last column read 0 */
-#define VLDS_H(VD, rs1, rs2) \
-  __asm__ volatile(".insn r 0x5b, 2, 0x00, " "x" LECHIP_STR(VD) ", " "%0" ", " "%1" :: "r"((int)(rs1)), "r"((int)(rs2)))
+/* vlds.h vd, row, col0: vd[i] = synapse code at row `row`, column col0 + i, sign-extended into 16-bit lanes; lanes past the last column read 0 */
+#define VLDS_H(VD, row, col0) \
+  __asm__ volatile(".insn r 0x5b, 2, 0x00, " "x" LECHIP_STR(VD) ", " "%0" ", " "%1" :: "r"((int)(row)), "r"((int)(col0)))
 
-/* vlds.f vd, rs1, rs2: vd.f[i] = synapse weight (float32) at row rs1, column rs2 + i; lanes past the last column read 0 */
-#define VLDS_F(VD, rs1, rs2) \
-  __asm__ volatile(".insn r 0x5b, 4, 0x00, " "x" LECHIP_STR(VD) ", " "%0" ", " "%1" :: "r"((int)(rs1)), "r"((int)(rs2)))
+/* vlds.f vd, row, col0: vd.f[i] = synapse weight (float32) at row `row`, column col0 + i; lanes past the last column read 0 */
+#define VLDS_F(VD, row, col0) \
+  __asm__ volatile(".insn r 0x5b, 4, 0x00, " "x" LECHIP_STR(VD) ", " "%0" ", " "%1" :: "r"((int)(row)), "r"((int)(col0)))
 
-/* vsts.b vs, rs1, rs2: synapse codes at row rs1, columns rs2 + i = vs[i] clamped to the chip's code range (lanes past the last column are dropped) */
-#define VSTS_B(VS, rs1, rs2) \
-  __asm__ volatile(".insn r 0x5b, 0, 0x01, " "x" LECHIP_STR(VS) ", " "%0" ", " "%1" :: "r"((int)(rs1)), "r"((int)(rs2)))
+/* vsts.b vs, row, col0: synapse codes at row `row`, columns col0 + i = vs[i] clamped to the chip's code range (lanes past the last column are dropped) */
+#define VSTS_B(VS, row, col0) \
+  __asm__ volatile(".insn r 0x5b, 0, 0x01, " "x" LECHIP_STR(VS) ", " "%0" ", " "%1" :: "r"((int)(row)), "r"((int)(col0)))
 
-/* vsts.h vs, rs1, rs2: synapse codes at row rs1, columns rs2 + i = vs[i] clamped to the chip's code range (lanes past the last column are dropped) */
-#define VSTS_H(VS, rs1, rs2) \
-  __asm__ volatile(".insn r 0x5b, 2, 0x01, " "x" LECHIP_STR(VS) ", " "%0" ", " "%1" :: "r"((int)(rs1)), "r"((int)(rs2)))
+/* vsts.h vs, row, col0: synapse codes at row `row`, columns col0 + i = vs[i] clamped to the chip's code range (lanes past the last column are dropped) */
+#define VSTS_H(VS, row, col0) \
+  __asm__ volatile(".insn r 0x5b, 2, 0x01, " "x" LECHIP_STR(VS) ", " "%0" ", " "%1" :: "r"((int)(row)), "r"((int)(col0)))
 
-/* vsts.f vs, rs1, rs2: synapse weights at row rs1, columns rs2 + i = vs.f[i] (lanes past the last column are dropped) */
-#define VSTS_F(VS, rs1, rs2) \
-  __asm__ volatile(".insn r 0x5b, 4, 0x01, " "x" LECHIP_STR(VS) ", " "%0" ", " "%1" :: "r"((int)(rs1)), "r"((int)(rs2)))
+/* vsts.f vs, row, col0: synapse weights at row `row`, columns col0 + i = vs.f[i] (lanes past the last column are dropped) */
+#define VSTS_F(VS, row, col0) \
+  __asm__ volatile(".insn r 0x5b, 4, 0x01, " "x" LECHIP_STR(VS) ", " "%0" ", " "%1" :: "r"((int)(row)), "r"((int)(col0)))
 
-/* vadc.b vd, obs, rs2: vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal) of column rs2 + i, as ADC codes in 8-bit lanes; lanes past the last column read 0 */
-#define VADC_B(VD, OBS, rs2) \
-  __asm__ volatile(".insn r 0x5b, 0, 0x02, " "x" LECHIP_STR(VD) ", " "x" LECHIP_STR(OBS) ", " "%0" :: "r"((int)(rs2)))
+/* vadc.b vd, obs, col0: vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal) of column col0 + i, as ADC codes in 8-bit lanes; lanes past the last column read 0 */
+#define VADC_B(VD, OBS, col0) \
+  __asm__ volatile(".insn r 0x5b, 0, 0x02, " "x" LECHIP_STR(VD) ", " "x" LECHIP_STR(OBS) ", " "%0" :: "r"((int)(col0)))
 
-/* vadc.h vd, obs, rs2: vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal) of column rs2 + i, as ADC codes in 16-bit lanes; lanes past the last column read 0 */
-#define VADC_H(VD, OBS, rs2) \
-  __asm__ volatile(".insn r 0x5b, 2, 0x02, " "x" LECHIP_STR(VD) ", " "x" LECHIP_STR(OBS) ", " "%0" :: "r"((int)(rs2)))
+/* vadc.h vd, obs, col0: vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal) of column col0 + i, as ADC codes in 16-bit lanes; lanes past the last column read 0 */
+#define VADC_H(VD, OBS, col0) \
+  __asm__ volatile(".insn r 0x5b, 2, 0x02, " "x" LECHIP_STR(VD) ", " "x" LECHIP_STR(OBS) ", " "%0" :: "r"((int)(col0)))
 
-/* vadc.f vd, obs, rs2: vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal) of column rs2 + i, exact float32; lanes past the last column read 0 */
-#define VADC_F(VD, OBS, rs2) \
-  __asm__ volatile(".insn r 0x5b, 4, 0x02, " "x" LECHIP_STR(VD) ", " "x" LECHIP_STR(OBS) ", " "%0" :: "r"((int)(rs2)))
+/* vadc.f vd, obs, col0: vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal) of column col0 + i, exact float32; lanes past the last column read 0 */
+#define VADC_F(VD, OBS, col0) \
+  __asm__ volatile(".insn r 0x5b, 4, 0x02, " "x" LECHIP_STR(VD) ", " "x" LECHIP_STR(OBS) ", " "%0" :: "r"((int)(col0)))
 
-/* vrowd.b vd, rs1: vd[i] = presynaptic value on the row driver of row rs1 + i, as ADC codes in 8-bit lanes; lanes past the last row read 0 */
-#define VROWD_B(VD, rs1) \
-  __asm__ volatile(".insn r 0x5b, 0, 0x03, " "x" LECHIP_STR(VD) ", " "%0" ", " "x0" :: "r"((int)(rs1)))
+/* vrowd.b vd, row0: vd[i] = presynaptic value on the row driver of row row0 + i, as ADC codes in 8-bit lanes; lanes past the last row read 0 */
+#define VROWD_B(VD, row0) \
+  __asm__ volatile(".insn r 0x5b, 0, 0x03, " "x" LECHIP_STR(VD) ", " "%0" ", " "x0" :: "r"((int)(row0)))
 
-/* vrowd.h vd, rs1: vd[i] = presynaptic value on the row driver of row rs1 + i, as ADC codes in 16-bit lanes; lanes past the last row read 0 */
-#define VROWD_H(VD, rs1) \
-  __asm__ volatile(".insn r 0x5b, 2, 0x03, " "x" LECHIP_STR(VD) ", " "%0" ", " "x0" :: "r"((int)(rs1)))
+/* vrowd.h vd, row0: vd[i] = presynaptic value on the row driver of row row0 + i, as ADC codes in 16-bit lanes; lanes past the last row read 0 */
+#define VROWD_H(VD, row0) \
+  __asm__ volatile(".insn r 0x5b, 2, 0x03, " "x" LECHIP_STR(VD) ", " "%0" ", " "x0" :: "r"((int)(row0)))
 
-/* vrowd.f vd, rs1: vd[i] = presynaptic value on the row driver of row rs1 + i, exact float32; lanes past the last row read 0 */
-#define VROWD_F(VD, rs1) \
-  __asm__ volatile(".insn r 0x5b, 4, 0x03, " "x" LECHIP_STR(VD) ", " "%0" ", " "x0" :: "r"((int)(rs1)))
+/* vrowd.f vd, row0: vd[i] = presynaptic value on the row driver of row row0 + i, exact float32; lanes past the last row read 0 */
+#define VROWD_F(VD, row0) \
+  __asm__ volatile(".insn r 0x5b, 4, 0x03, " "x" LECHIP_STR(VD) ", " "%0" ", " "x0" :: "r"((int)(row0)))
 
-/* wait rs1: stall until the analog core has advanced rs1 (unsigned) more Euler steps; the host runs the core meanwhile */
-#define WAIT(rs1) \
-  __asm__ volatile(".insn r 0x7b, 0, 0x00, " "x0" ", " "%0" ", " "x0" :: "r"((int)(rs1)))
+/* wait steps: stall until the analog core has advanced `steps` (unsigned) more Euler steps; the host runs the core meanwhile */
+#define WAIT(steps) \
+  __asm__ volatile(".insn r 0x7b, 0, 0x00, " "x0" ", " "%0" ", " "x0" :: "r"((int)(steps)))
 
 #endif /* LECHIP_VECTOR_H */

@@ -414,20 +414,20 @@ const VECTOR_LANES: InstrDef[] = [
   ...family('vcmplt', 18, [F.b, F.h, F.f, F.bu, F.hu], VVV, (f) => ({
     summary: 'vd[i] = vs1[i] < vs2[i] ? all ones : 0', exec: cmp(f, (a, b) => a < b),
   })),
-  ...family('vsplat', 19, [F.b, F.h, F.w], [V('vd', 'rd'), X('rs1', 'rs1')], (f) => ({
-    summary: 'vd[i] = rs1[w-1:0] for every lane', exec: (m, d) => {
+  ...family('vsplat', 19, [F.b, F.h, F.w], [V('vd', 'rd'), X('value', 'rs1')], (f) => ({
+    summary: 'vd[i] = value[w-1:0] for every lane', exec: (m, d) => {
       const n = lanesOf(m, f.w);
       ints(m, f.w).fill(m.x[d.rs1], d.rd * n, (d.rd + 1) * n);
     },
   }), { rs2: 0 }),
-  ...family('vext', 20, [F.b, F.h, F.w, F.bu, F.hu], [X('rd', 'rd'), V('vs1', 'rs1'), X('rs2', 'rs2')], (f) => ({
-    summary: f.unsigned ? 'rd = vs1[rs2] zero-extended' : 'rd = vs1[rs2] sign-extended', exec: (m, d) => {
+  ...family('vext', 20, [F.b, F.h, F.w, F.bu, F.hu], [X('rd', 'rd'), V('vs1', 'rs1'), X('lane', 'rs2')], (f) => ({
+    summary: f.unsigned ? 'rd = vs1[lane] zero-extended (a lane index past the last lane traps)' : 'rd = vs1[lane] sign-extended (a lane index past the last lane traps)', exec: (m, d) => {
       const i = checkedLane(m, m.x[d.rs2], f.w, `vext.${f.sfx}`);
       m.x[d.rd] = (f.unsigned ? uints(m, f.w) : ints(m, f.w))[d.rs1 * lanesOf(m, f.w) + i];
     },
   })),
-  ...family('vins', 21, [F.b, F.h, F.w], [V('vd', 'rd'), X('rs1', 'rs1'), X('rs2', 'rs2')], (f) => ({
-    summary: 'vd[rs2] = rs1[w-1:0] (other lanes unchanged)', exec: (m, d) => {
+  ...family('vins', 21, [F.b, F.h, F.w], [V('vd', 'rd'), X('value', 'rs1'), X('lane', 'rs2')], (f) => ({
+    summary: 'vd[lane] = value[w-1:0] (other lanes unchanged; a lane index past the last lane traps)', exec: (m, d) => {
       const i = checkedLane(m, m.x[d.rs2], f.w, `vins.${f.sfx}`);
       ints(m, f.w)[d.rd * lanesOf(m, f.w) + i] = m.x[d.rs1];
     },
@@ -530,10 +530,10 @@ function analogToLanes(m: Machine, w: 8 | 16 | 32, vd: number, src: Float32Array
 }
 
 const VECTOR_CORE: InstrDef[] = [
-  ...[F.b, F.h, F.f].map((f) => R(`vlds.${f.sfx}`, C2, f.f3, 0, [V('vd', 'rd'), X('rs1', 'rs1'), X('rs2', 'rs2')], core('vector_row',
+  ...[F.b, F.h, F.f].map((f) => R(`vlds.${f.sfx}`, C2, f.f3, 0, [V('vd', 'rd'), X('row', 'rs1'), X('col0', 'rs2')], core('vector_row',
     f.float
-      ? 'vd.f[i] = synapse weight (float32) at row rs1, column rs2 + i; lanes past the last column read 0'
-      : `vd[i] = synapse code at row rs1, column rs2 + i, sign-extended into ${f.w}-bit lanes; lanes past the last column read 0`,
+      ? 'vd.f[i] = synapse weight (float32) at row `row`, column col0 + i; lanes past the last column read 0'
+      : `vd[i] = synapse code at row \`row\`, column col0 + i, sign-extended into ${f.w}-bit lanes; lanes past the last column read 0`,
     (m, d) => {
       const what = `vlds.${f.sfx}`;
       const row = rowIndex(m, m.x[d.rs1], what), col0 = colIndex(m, m.x[d.rs2], what);
@@ -549,10 +549,10 @@ const VECTOR_CORE: InstrDef[] = [
         for (let i = 0; i < lanes; i++) a[o + i] = i < n ? m.scratchI32[i] : 0;
       }
     }, [f.w]))),
-  ...[F.b, F.h, F.f].map((f) => R(`vsts.${f.sfx}`, C2, f.f3, 1, [V('vs', 'rd'), X('rs1', 'rs1'), X('rs2', 'rs2')], core('vector_row',
+  ...[F.b, F.h, F.f].map((f) => R(`vsts.${f.sfx}`, C2, f.f3, 1, [V('vs', 'rd'), X('row', 'rs1'), X('col0', 'rs2')], core('vector_row',
     f.float
-      ? 'synapse weights at row rs1, columns rs2 + i = vs.f[i] (lanes past the last column are dropped)'
-      : 'synapse codes at row rs1, columns rs2 + i = vs[i] clamped to the chip\'s code range (lanes past the last column are dropped)',
+      ? 'synapse weights at row `row`, columns col0 + i = vs.f[i] (lanes past the last column are dropped)'
+      : 'synapse codes at row `row`, columns col0 + i = vs[i] clamped to the chip\'s code range (lanes past the last column are dropped)',
     (m, d) => {
       const what = `vsts.${f.sfx}`;
       const row = rowIndex(m, m.x[d.rs1], what), col0 = colIndex(m, m.x[d.rs2], what);
@@ -570,16 +570,16 @@ const VECTOR_CORE: InstrDef[] = [
         m.bus.writeSynapseRow(row, col0, m.scratchI32, n);
       }
     }, [f.w]))),
-  ...[F.b, F.h, F.f].map((f) => R(`vadc.${f.sfx}`, C2, f.f3, 2, [V('vd', 'rd'), U('obs', 'rs1', 0, OBSERVABLES.length - 1), X('rs2', 'rs2')], core('vector_adc',
-    `vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal) of column rs2 + i, ${f.float ? 'exact float32' : `as ADC codes in ${f.w}-bit lanes`}; lanes past the last column read 0`,
+  ...[F.b, F.h, F.f].map((f) => R(`vadc.${f.sfx}`, C2, f.f3, 2, [V('vd', 'rd'), U('obs', 'rs1', 0, OBSERVABLES.length - 1), X('col0', 'rs2')], core('vector_adc',
+    `vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal) of column col0 + i, ${f.float ? 'exact float32' : `as ADC codes in ${f.w}-bit lanes`}; lanes past the last column read 0`,
     (m, d) => {
       const col0 = colIndex(m, m.x[d.rs2], `vadc.${f.sfx}`);
       const n = Math.min(lanesOf(m, f.w), m.bus.columns - col0);
       m.bus.readObservable(d.rs1, col0, m.scratchF32, n);
       analogToLanes(m, f.w, d.rd, m.scratchF32, n);
     }, [f.w]))),
-  ...[F.b, F.h, F.f].map((f) => R(`vrowd.${f.sfx}`, C2, f.f3, 3, [V('vd', 'rd'), X('rs1', 'rs1')], core('vector_row',
-    `vd[i] = presynaptic value on the row driver of row rs1 + i, ${f.float ? 'exact float32' : `as ADC codes in ${f.w}-bit lanes`}; lanes past the last row read 0`,
+  ...[F.b, F.h, F.f].map((f) => R(`vrowd.${f.sfx}`, C2, f.f3, 3, [V('vd', 'rd'), X('row0', 'rs1')], core('vector_row',
+    `vd[i] = presynaptic value on the row driver of row row0 + i, ${f.float ? 'exact float32' : `as ADC codes in ${f.w}-bit lanes`}; lanes past the last row read 0`,
     (m, d) => {
       const row0 = rowIndex(m, m.x[d.rs1], `vrowd.${f.sfx}`);
       const n = Math.min(lanesOf(m, f.w), m.bus.rows - row0);
@@ -590,9 +590,9 @@ const VECTOR_CORE: InstrDef[] = [
 
 // ---------------------------------------------------------------- hardware time (custom-3)
 const TIMING: InstrDef[] = [
-  R('wait', OPCODES.CUSTOM_3, 0, 0, [X('rs1', 'rs1')], {
+  R('wait', OPCODES.CUSTOM_3, 0, 0, [X('steps', 'rs1')], {
     group: 'hardware time', cycles: 'wait',
-    summary: 'stall until the analog core has advanced rs1 (unsigned) more Euler steps; the host runs the core meanwhile',
+    summary: 'stall until the analog core has advanced `steps` (unsigned) more Euler steps; the host runs the core meanwhile',
     exec: (m, d) => m.wait(m.x[d.rs1] >>> 0),
   }, { rd: 0, rs2: 0 }),
 ];
