@@ -105,9 +105,16 @@ export class LaneRandom {
   /** States of all lanes, four words each (exposed for checkpoints). */
   readonly state: Uint32Array;
 
-  constructor(readonly lanes: number, seed: number, core = 0) {
+  constructor(readonly lanes: number, seed: number, core = 0, purpose = 'processor-rng') {
     this.state = new Uint32Array(4 * lanes);
-    for (let i = 0; i < lanes; i++) this.state.set(xoshiroState(streamKey(seed, `processor-rng/core${core}/lane${i}`)), 4 * i);
+    for (let i = 0; i < lanes; i++) this.state.set(xoshiroState(streamKey(seed, `${purpose}/core${core}/lane${i}`)), 4 * i);
+  }
+
+  /** A standard normal draw from lane i (Box-Muller on two 32-bit draws; no cached spare, so the state is all in `state`). */
+  normal(i: number): number {
+    const u1 = Math.max(this.next(i) / 4294967296, 1e-300);
+    const u2 = this.next(i) / 4294967296;
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
   }
 
   /** Next raw 32-bit output of lane i (xoshiro128**, as common/random.ts). */

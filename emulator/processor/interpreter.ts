@@ -7,7 +7,6 @@
  */
 import type { ChipSpecT } from '../../chip/spec.js';
 import { UserError } from '../../common/diagnostics.js';
-import { Rng } from '../../common/random.js';
 import { decode } from '../../isa/decoder.js';
 import { adcCode, adcLaneCode, LaneRandom } from '../../isa/lanes.js';
 import { SYSCALLS } from '../../isa/table.js';
@@ -62,6 +61,8 @@ export interface ProcessorState {
   vregs: Uint8Array;
   mem: Uint8Array;
   rng: Uint32Array;
+  /** State of the ADC read-noise stream (empty when noise is off). */
+  noise: Uint32Array;
   cycles: number;
   instructions: number;
   halted: boolean;
@@ -118,7 +119,7 @@ export class Processor implements Machine {
   /** Decoded instruction per memory word with its cost and lane check (undefined: not decoded yet; null: illegal). */
   private cache: (Prepared | null | undefined)[];
   private rng: LaneRandom;
-  private readonly noise?: Rng;
+  private noise?: LaneRandom;
   private stop: { reason: StopReason; steps: number } | null = null;
   private program?: ProgramImage;
   private readonly vbuf: ArrayBuffer;
@@ -147,7 +148,7 @@ export class Processor implements Machine {
       }
     }
     this.rng = new LaneRandom(this.vbytes, opts.rngSeed ?? 0, opts.core ?? 0);
-    if (opts.adcNoiseLsb && opts.adcNoiseLsb > 0) this.noise = new Rng(opts.noiseSeed ?? 0, `adc-noise/core${opts.core ?? 0}`);
+    this.noise = this.makeNoise();
   }
 
   /** Cycles an instruction costs on this chip. */
@@ -196,6 +197,13 @@ export class Processor implements Machine {
     this.stop = null;
     this.cache = new Array(this.mem.length >>> 2);
     this.rng = new LaneRandom(this.vbytes, this.opts.rngSeed ?? 0, this.opts.core ?? 0);
+    this.noise = this.makeNoise();
+  }
+
+  /** The ADC read-noise stream (one generator), when noise is on. */
+  private makeNoise(): LaneRandom | undefined {
+    const o = this.opts;
+    return o.adcNoiseLsb && o.adcNoiseLsb > 0 ? new LaneRandom(1, o.noiseSeed ?? 0, o.core ?? 0, 'adc-noise') : undefined;
   }
 
   /**
@@ -264,6 +272,7 @@ export class Processor implements Machine {
   snapshot(): ProcessorState {
     return {
       x: this.x.slice(), pc: this.pc, vregs: this.v.u8.slice(), mem: this.mem.slice(), rng: this.rng.state.slice(),
+      noise: this.noise ? this.noise.state.slice() : new Uint32Array(0),
       cycles: this.cycles, instructions: this.instructions, halted: this.halted, exitCode: this.exitCode,
     };
   }
@@ -276,6 +285,7 @@ export class Processor implements Machine {
     this.v.u8.set(s.vregs);
     this.mem.set(s.mem);
     this.rng.state.set(s.rng);
+    if (this.noise && s.noise.length === this.noise.state.length) this.noise.state.set(s.noise);
     this.cycles = s.cycles;
     this.instructions = s.instructions;
     this.halted = s.halted;
@@ -300,7 +310,7 @@ export class Processor implements Machine {
 
   adcCode(value: number, laneBits: 8 | 16): number {
     const adc = this.chip.adc;
-    const noise = this.noise ? this.noise.normal() * (this.opts.adcNoiseLsb ?? 0) : 0;
+    const noise = this.noise ? this.noise.normal(0) * (this.opts.adcNoiseLsb ?? 0) : 0;
     return adcLaneCode(adcCode(value, adc, noise), adc.bits, laneBits);
   }
 

@@ -104,6 +104,27 @@ describe('interpreter cycle accounting', () => {
     expect(resumed.cycles).toBe(straight.cycles);
   });
 
+  it('restores the ADC read-noise stream too', () => {
+    const src = 'li s0, 0\n li s1, 30\n1: vadc.h v1, 0, zero\n vadd.h v2, v2, v1\n li t0, 1\n wait t0\n addi s0, s0, 1\n blt s0, s1, 1b\n li a7, 93\n ecall';
+    const make = () => {
+      const chip = preset('bss2');
+      const bus = new MockBus(chip.core.rows, chip.core.neurons);
+      bus.observables.fill(0.3);
+      const p = new Processor({ chip, bus, adcNoiseLsb: 1.5, noiseSeed: 4 });
+      p.load(programFromAssembly(assemble(src, { elementBits: [8, 16] })));
+      return p;
+    };
+    const straight = make();
+    while (straight.run(1e6).reason !== 'halt');
+    const first = make();
+    for (let i = 0; i < 12; i++) first.run(1e6);
+    const resumed = make();
+    resumed.restore(first.snapshot());
+    while (resumed.run(1e6).reason !== 'halt');
+    expect(Array.from(resumed.v.u8)).toEqual(Array.from(straight.v.u8));
+    expect(new Set(Array.from(straight.v.i16.subarray(64, 128))).size).toBeGreaterThan(1); // the noise differs per lane
+  });
+
   it('re-decodes instructions that the program overwrote', () => {
     // Patch the second instruction (li a0, 1) into li a0, 7 after it ran once.
     const { p } = load(`
