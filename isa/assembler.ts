@@ -12,6 +12,7 @@ import { scalarRegister, vectorRegister } from './registers.js';
 import { BY_MNEMONIC, syntaxOf } from './table.js';
 import type { InstrDef, Operand } from './types.js';
 
+/** What the assembler checks against and where it places .data. */
 export interface AssembleOptions {
   /** File name for diagnostics. */
   file?: string;
@@ -25,6 +26,7 @@ export interface AssembleOptions {
   defines?: Record<string, number>;
 }
 
+/** An assembled program: text and data images, symbols, entry and a line map. */
 export interface AssembledProgram {
   /** Instruction words of .text, loaded at address 0. */
   text: Uint32Array;

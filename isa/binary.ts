@@ -6,7 +6,9 @@
  */
 import { fail } from '../common/diagnostics.js';
 
+/** First four bytes of a firmware binary. */
 export const FIRMWARE_MAGIC = 'LEFW';
+/** Format version this lechip writes and reads. */
 export const FIRMWARE_VERSION = 1;
 const HEADER_BYTES = 24;
 

@@ -8,6 +8,7 @@ import { decode } from './decoder.js';
 import { ABI_NAMES } from './registers.js';
 import type { DecodedInstruction, Operand } from './types.js';
 
+/** How the disassembler prints. */
 export interface DisassembleOptions {
   /** Address of the first word (default 0). */
   base?: number;

@@ -4,6 +4,7 @@
  */
 import type { Token } from './lexer.js';
 
+/** An expression tree; `col` is where each node starts in the source line. */
 export type Expr =
   | { kind: 'num'; value: number; col: number }
   | { kind: 'sym'; name: string; col: number }

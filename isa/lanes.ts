@@ -8,6 +8,7 @@ import { streamKey, xoshiroState } from '../common/random.js';
 export function laneMin(w: number): number {
   return -(2 ** (w - 1));
 }
+/** Largest signed value of a w-bit lane. */
 export function laneMax(w: number): number {
   return 2 ** (w - 1) - 1;
 }
@@ -33,10 +34,12 @@ export function fracMul(a: number, b: number, w: number): number {
 /** Float32 bits of a scalar register value and back. */
 const f32buf = new Float32Array(1);
 const i32buf = new Int32Array(f32buf.buffer);
+/** Reads 32 bits as a float32 value. */
 export function bitsToFloat(bits: number): number {
   i32buf[0] = bits;
   return f32buf[0];
 }
+/** The 32 bits of a float32 value (as a signed integer). */
 export function floatToBits(x: number): number {
   f32buf[0] = x;
   return i32buf[0];
@@ -63,6 +66,7 @@ export function fmin(a: number, b: number): number {
   if (a === 0 && b === 0) return Object.is(a, -0) || Object.is(b, -0) ? -0 : 0;
   return a < b ? a : b;
 }
+/** RISC-V fmax.s (see fmin). */
 export function fmax(a: number, b: number): number {
   if (Number.isNaN(a)) return Number.isNaN(b) ? NaN : b;
   if (Number.isNaN(b)) return a;

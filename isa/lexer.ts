@@ -3,8 +3,10 @@
  * end a line; `;` separates statements on one line.
  */
 
+/** Kinds of token. */
 export type TokenKind = 'id' | 'num' | 'float' | 'str' | 'local' | 'punct';
 
+/** One token of a statement. */
 export interface Token {
   kind: TokenKind;
   /** Identifier or punctuation text; string contents; local label reference like `1b`. */
@@ -21,6 +23,7 @@ export interface SourceStatement {
   tokens: Token[];
 }
 
+/** A lexical mistake at a column. */
 export class LexError {
   constructor(readonly message: string, readonly col: number) {}
 }

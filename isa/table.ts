@@ -96,14 +96,17 @@ export function div(a: number, b: number): number {
   if (a === -2147483648 && b === -1) return a;
   return Math.trunc(a / b) | 0;
 }
+/** RV32M unsigned division: x/0 = 2^32 - 1. */
 export function divu(a: number, b: number): number {
   return b === 0 ? -1 : (Math.floor(u32(a) / u32(b)) | 0);
 }
+/** RV32M signed remainder: x%0 = x, INT_MIN%-1 = 0. */
 export function rem(a: number, b: number): number {
   if (b === 0) return a;
   if (a === -2147483648 && b === -1) return 0;
   return a % b | 0;
 }
+/** RV32M unsigned remainder: x%0 = x. */
 export function remu(a: number, b: number): number {
   return b === 0 ? a : (u32(a) % u32(b)) | 0;
 }
@@ -608,4 +611,5 @@ export function syntaxOf(def: InstrDef): string {
   return def.operands.map((o) => o.name).join(', ');
 }
 
+/** Re-exported for users of the table. */
 export type { DecodedInstruction };

@@ -15,6 +15,7 @@ export const CYCLE_CLASSES = [
   'alu', 'mul', 'div', 'load', 'store', 'branch', 'jump',
   'vector', 'vector_mul', 'vector_row', 'vector_adc', 'wait',
 ] as const;
+/** One of CYCLE_CLASSES. */
 export type CycleClass = (typeof CYCLE_CLASSES)[number];
 
 /** One operand of an instruction's assembly syntax and where its value sits in the word. */

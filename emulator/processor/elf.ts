@@ -7,6 +7,7 @@
 import { fail } from '../../common/diagnostics.js';
 import type { ProgramImage } from './interpreter.js';
 
+/** ELF machine number of RISC-V. */
 export const EM_RISCV = 243;
 const PT_LOAD = 1;
 const PF_X = 1;

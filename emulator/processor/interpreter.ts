@@ -26,6 +26,7 @@ export interface ProgramImage {
   file?: string;
 }
 
+/** What a processor is built from. */
 export interface ProcessorOptions {
   chip: ProcessorChip;
   bus: ProcessorBus;
@@ -40,8 +41,10 @@ export interface ProcessorOptions {
   onPrint?: (value: number) => void;
 }
 
+/** Why run() returned. */
 export type StopReason = 'halt' | 'wait' | 'budget' | 'ebreak';
 
+/** The outcome of one run() call. */
 export interface RunResult {
   reason: StopReason;
   /** Cycles this call consumed (the last instruction may overshoot the budget). */
