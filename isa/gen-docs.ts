@@ -102,8 +102,8 @@ export function renderIsaDocs(): string {
     '### Hardware time',
     '',
     'Every instruction costs the cycles of its class on the chip (`processor.cycles`); at `clock_mhz` the',
-    'processor\'s hardware time is `cycles / clock_mhz` µs. `wait rs1` stalls until the analog core has advanced',
-    '`rs1` more Euler steps: the interpreter returns to the host (`run()` ends with reason `wait`), which runs the',
+    'processor\'s hardware time is `cycles / clock_mhz` µs. `wait steps` stalls until the analog core has advanced',
+    '`steps` more Euler steps: the interpreter returns to the host (`run()` ends with reason `wait`), which runs the',
     'analog core and resumes the processor. Under `--processor-timing cycle` the analog core advances while',
     'instructions consume cycles; under `ideal` firmware runs between analog steps at no time cost.',
     '',
@@ -128,7 +128,7 @@ export function renderIsaDocs(): string {
     p(`### ${g}`, '', '| instruction | format | opcode | funct3 | funct7 | fixed | cycles | semantics |', '|---|---|---|---|---|---|---|---|');
     for (const d of INSTRUCTIONS.filter((x) => x.group === g)) {
       const syntax = syntaxOf(d);
-      const lanes = d.elements ? ` (lanes: ${d.elements.join(', ')}-bit)` : '';
+      const lanes = d.elements ? ` (${d.elements.join(' and ')}-bit lanes)` : '';
       p(row([`\`${d.mnemonic}${syntax ? ` ${syntax}` : ''}\``, ...encodingCells(d), d.cycles, d.summary + lanes]));
     }
     p('');
