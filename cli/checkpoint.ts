@@ -7,7 +7,6 @@
 import { fail } from '../common/diagnostics.js';
 import type { ImageManifest } from '../chip/image-model.js';
 import type { Chip, ChipConfig, MismatchOverrides } from '../emulator/chip-interface.js';
-import { blockGain, effectiveMismatch } from '../emulator/instance.js';
 import { readJson, writeOutput } from './files.js';
 
 export const CHECKPOINT_FORMAT = 'lechip/checkpoint@1';
@@ -123,49 +122,37 @@ function showMismatch(m: MismatchOverrides): string {
 }
 
 /**
- * The nominal weights that `Chip.writeWeights` takes, from the effective weights `Chip.readWeights`
- * returns: readWeights includes each synapse block's gain on this chip instance and writeWeights
- * applies it again, so the gain is divided out here. Also returns, per weight, how far a read-back
- * may differ: float32 rounding on float chips, half a code step on fixed-point chips (the codes are
- * re-quantised), and Infinity where the value lies beyond the code range (it is clamped).
+ * How far a read-back of written weights may differ, per weight: float32 rounding on float chips;
+ * on fixed-point chips half a code step (the engine learns in float, so saved weights may lie
+ * between codes and are re-quantised), and Infinity beyond the code range (clamped).
  */
-export function nominalWeights(
-  m: ImageManifest,
-  config: ChipConfig,
-  projection: number,
-  effective: ArrayLike<number>,
-): { nominal: Float32Array; tolerance: Float64Array } {
+export function restoreTolerance(m: ImageManifest, projection: number, saved: ArrayLike<number>): Float64Array {
   const p = m.projections[projection];
-  const nominal = Float32Array.from(effective);
-  const tolerance = new Float64Array(effective.length);
-  const mm = effectiveMismatch(m.chip, config);
+  const tolerance = new Float64Array(saved.length);
   const w = m.chip.weights;
-  const fixed = w.kind === 'fixed';
   const qmax = w.sign === 'per_row' ? 2 ** w.bits - 1 : 2 ** (w.bits - 1) - 1;
   for (const b of m.blocks) {
     if (b.projection !== projection || b.kind !== 'forward') continue;
-    const gain = blockGain(config.chipSeed ?? 0, b.core, b.row0, b.col0, mm.synapse_gain);
     for (let s = 0; s < b.signals; s++) {
       for (let c = 0; c < b.cols; c++) {
         const i = (b.neuron0 + c) * p.pre_size + b.sig0 + s;
-        const v = effective[i] / gain;
-        nominal[i] = v;
-        const rounding = 1e-6 * Math.abs(effective[i]) + 1e-30;
-        if (!fixed) tolerance[i] = rounding;
-        else tolerance[i] = Math.abs(v) / b.scale > qmax + 0.5 ? Infinity : 0.5 * b.scale * gain * (1 + 1e-6) + rounding;
+        const rounding = 1e-6 * Math.abs(saved[i]) + 1e-30;
+        if (w.kind !== 'fixed') tolerance[i] = rounding;
+        else tolerance[i] = Math.abs(saved[i]) / b.scale > qmax + 0.5 ? Infinity : 0.5 * b.scale * (1 + 1e-6) + rounding;
       }
     }
   }
-  return { nominal, tolerance };
+  return tolerance;
 }
 
 /**
- * Puts saved effective weights back on the chip and checks them by reading back (see nominalWeights
- * for the tolerance). A larger difference means the Chip's read/write semantics changed: a bug.
+ * Puts saved weights (as Chip.readWeights returned them) back on the chip and checks them by
+ * reading back (see restoreTolerance). A larger difference means the Chip's read/write semantics
+ * changed: a bug.
  */
-export async function restoreWeights(chip: Chip, m: ImageManifest, config: ChipConfig, projection: number, effective: Float32Array): Promise<void> {
-  const { nominal, tolerance } = nominalWeights(m, config, projection, effective);
-  await chip.writeWeights(projection, nominal);
+export async function restoreWeights(chip: Chip, m: ImageManifest, projection: number, effective: Float32Array): Promise<void> {
+  const tolerance = restoreTolerance(m, projection, effective);
+  await chip.writeWeights(projection, effective);
   const back = await chip.readWeights(projection);
   for (let i = 0; i < effective.length; i++) {
     if (!(Math.abs(back[i] - effective[i]) <= tolerance[i])) {

@@ -91,7 +91,9 @@ export interface Chip {
   run(options: RunOptions): Promise<Recording>;
   /** Presents samples (training or testing) and returns readout rates [count][readout size]. */
   present(options: PresentOptions): Promise<Float32Array>;
-  /** Effective weights of a projection, [post][pre] in weight units, as the chip holds them. */
+  /** Weights of a projection as the synapse array stores them (codes x block scale on fixed chips),
+   * [post][pre] in weight units; the instance's hidden block gains are not included, so reading and
+   * writing back is the identity. */
   readWeights(projection: number): Promise<Float32Array>;
   /** Writes weights (quantised to the chip's resolution with the image's block scales). */
   writeWeights(projection: number, weights: ArrayLike<number>): Promise<void>;

@@ -218,7 +218,13 @@ class EmulatedChip implements Chip {
   async readWeights(projection: number): Promise<Float32Array> {
     const { engine } = this.ready();
     this.checkProjection(projection);
-    return engine.readWeights(projection);
+    // What the synapse array stores (codes x block scale), as on hardware: the block gains of this
+    // chip instance act on the currents, they are not readable, so they are divided out here.
+    const w = engine.readWeights(projection);
+    forEachForwardWeight(this.requireImage(), this.config, projection, (index, gain) => {
+      w[index] /= gain;
+    });
+    return w;
   }
 
   async writeWeights(projection: number, weights: ArrayLike<number>): Promise<void> {
@@ -378,6 +384,18 @@ class EmulatedChip implements Chip {
  * (half away from zero) clamped to the chip's code range, times the block's scale and its gain on
  * this chip instance; float chips store w times the block gain.
  */
+/** Calls fn(index into [post][pre], block gain) for every weight of a projection's forward blocks. */
+function forEachForwardWeight(image: ChipImage, config: ChipConfig, projection: number, fn: (index: number, gain: number) => void): void {
+  const m = image.manifest;
+  const pre = m.projections[projection].pre_size;
+  const mm = effectiveMismatch(m.chip, config);
+  for (const b of m.blocks) {
+    if (b.projection !== projection || b.kind !== 'forward') continue;
+    const gain = blockGain(config.chipSeed ?? 0, b.core, b.row0, b.col0, mm.synapse_gain);
+    for (let s = 0; s < b.signals; s++) for (let c = 0; c < b.cols; c++) fn((b.neuron0 + c) * pre + b.sig0 + s, gain);
+  }
+}
+
 export function storedWeights(image: ChipImage, config: ChipConfig, projection: number, wPostPre: ArrayLike<number>): Float32Array {
   const m = image.manifest;
   const chip = m.chip;

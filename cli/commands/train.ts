@@ -141,7 +141,7 @@ export function registerTrain(program: Command, con: Console): void {
       let history: EpochResult[] = [];
       let startEpoch = 0;
       if (resume) {
-        for (const w of resume.weights) await restoreWeights(chip, m, config, w.projection, decodeF32(w.f32_le_base64, w.shape[0] * w.shape[1])!);
+        for (const w of resume.weights) await restoreWeights(chip, m, w.projection, decodeF32(w.f32_le_base64, w.shape[0] * w.shape[1])!);
         for (const b of resume.biases) await chip.writeParameters(b.population, { bias: decodeF32(b.f32_le_base64, b.size)! });
         history = resume.history.slice(0, resume.epochs_done);
         startEpoch = resume.epochs_done;
