@@ -11,6 +11,7 @@ import { PRESET_NAMES } from '../../chip/spec.js';
 import { UserError } from '../../common/diagnostics.js';
 import { toolVersion } from '../../common/paths.js';
 import type { Chip } from '../chip-interface.js';
+import { createEmulatedChip } from '../emulated-chip.js';
 import type { ErrorBody, ServerDescription } from './messages.js';
 import { encodeFrame, errorName, ErrorCode, FRAME_ERROR, FRAME_PROGRESS, FrameReader, HEADER_BYTES, PROTOCOL_VERSION, REPLY_BIT, type ErrorCodeValue, type Frame } from './protocol.js';
 import { ProtocolFailure, Session } from './session.js';
@@ -57,11 +58,6 @@ const MIB = 1024 * 1024;
 /** After a fatal error the server keeps draining the client's bytes this long, so the error frame is
  * read before the connection is torn down (a reset would discard it from the client's buffer). */
 const LINGER_MS = 1000;
-
-async function defaultChip(): Promise<Chip> {
-  const { createEmulatedChip } = await import('../emulated-chip.js');
-  return createEmulatedChip();
-}
 
 interface Limits {
   maxFrameBytes: number;
@@ -301,7 +297,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<HilServer> 
   };
   const maxConnections = opts.maxConnections ?? 64;
   const graceMs = opts.shutdownGraceMs ?? 10_000;
-  const createChip = opts.createChip ?? defaultChip;
+  const createChip = opts.createChip ?? createEmulatedChip;
   const log = opts.log ?? (() => {});
   const host = opts.host ?? '127.0.0.1';
   const live = new Set<Connection>();

@@ -3,12 +3,15 @@
  * down cleanly, bad values are user errors. The command is registered on a program built here
  * (cli/main.ts is another area's); signals are delivered with process.emit.
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { Console } from '../../cli/io.js';
 import { registerServe } from '../../cli/commands/serve.js';
 import { UserError } from '../../common/diagnostics.js';
 import { connectChip } from '../../emulator/hil/client.js';
+import { hilImage } from './chips.js';
 import { waitFor } from './helpers.js';
 
 function program() {
@@ -50,5 +53,30 @@ describe('lechip serve', () => {
     await expect(program().p.parseAsync(['serve', '--port', String(port)], { from: 'user' })).rejects.toThrow(`cannot listen on 127.0.0.1:${port}: the port is in use`);
     process.emit('SIGINT', 'SIGINT');
     await running;
+  });
+
+  it('as a process (bin/lechip.js): serves a client mid-run of SIGTERM, finishes it, exits 0', async () => {
+    const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'lechip.js'), 'serve', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    await waitFor(() => out.includes('\n'), 20_000, 'the server to listen');
+    const { port } = JSON.parse(out);
+    const image = await hilImage();
+    const chip = await connectChip({ port });
+    await chip.load(image.bytes);
+    await chip.configure({ chipSeed: 1 });
+    // A long run in flight when the signal arrives: it finishes and its reply arrives.
+    const run = chip.run({ durationMs: 20_000, record: ['out'], sampleEveryMs: 1000 });
+    await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    const rec = await run;
+    expect(rec.t_bio_ms).toHaveLength(20);
+    expect(await exited).toBe(0);
+    expect(err).toMatch(/SIGTERM: finishing in-flight requests/);
+    expect(out.trim().split('\n')).toHaveLength(1);
+    await chip.close();
   });
 });
