@@ -80,6 +80,8 @@ class Connection {
   private stopping = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private readTimer: NodeJS.Timeout | undefined;
+  /** Bumped whenever the timers are re-armed: a timer that fires for an older state does nothing. */
+  private generation = 0;
   private readonly session: Session;
   /** Resolves once the socket is closed and the chip released. */
   readonly done: Promise<void>;
@@ -177,12 +179,19 @@ class Connection {
 
   private drained(): Promise<void> {
     return new Promise((resolve) => {
+      let finished = false;
+      // Checked after the I/O phase, as in expire(): a drain already signalled by the socket wins.
       const timer = setTimeout(() => {
-        this.log(`connection ${this.id}: client has not read its replies for ${this.limits.readTimeoutMs} ms; closing`);
-        this.socket.destroy();
-        resolve();
+        setImmediate(() => {
+          if (finished) return;
+          finished = true;
+          this.log(`connection ${this.id}: client has not read its replies for ${this.limits.readTimeoutMs} ms; closing`);
+          this.socket.destroy();
+          resolve();
+        });
       }, this.limits.readTimeoutMs);
       const done = () => {
+        finished = true;
         clearTimeout(timer);
         resolve();
       };
@@ -244,19 +253,35 @@ class Connection {
     }
     if (this.reader.pendingBytes > 0 && !this.paused) {
       const have = this.reader.pendingBytes;
-      this.readTimer = setTimeout(() => {
+      this.readTimer = this.expire(this.limits.readTimeoutMs, () => {
         this.log(`connection ${this.id}: incomplete frame (${have} bytes) stalled for ${this.limits.readTimeoutMs} ms`);
         this.fail(0, ErrorCode.TIMEOUT, `incomplete frame: ${have} bytes received, then nothing for ${this.limits.readTimeoutMs / 1000} s`);
-      }, this.limits.readTimeoutMs);
+      });
     } else if (this.reader.pendingBytes === 0 && this.queue.length === 0 && !this.busy) {
-      this.idleTimer = setTimeout(() => {
+      this.idleTimer = this.expire(this.limits.idleTimeoutMs, () => {
         this.log(`connection ${this.id}: idle for ${this.limits.idleTimeoutMs} ms`);
         this.fail(0, ErrorCode.TIMEOUT, `connection idle for ${this.limits.idleTimeoutMs / 1000} s`);
-      }, this.limits.idleTimeoutMs);
+      });
     }
   }
 
+  /**
+   * A timeout that acts only if nothing happened meanwhile. The emulator computes a request without
+   * yielding, so a timer can come due while bytes the client sent in time still wait in the socket:
+   * the check is deferred past the event loop's I/O phase (setImmediate), where those bytes are read
+   * and re-arm the timers, which makes this callback stale.
+   */
+  private expire(ms: number, action: () => void): NodeJS.Timeout {
+    const generation = this.generation;
+    return setTimeout(() => {
+      setImmediate(() => {
+        if (generation === this.generation && !this.closing && !this.closed) action();
+      });
+    }, ms);
+  }
+
   private clearTimers(): void {
+    this.generation++;
     clearTimeout(this.idleTimer);
     clearTimeout(this.readTimer);
     this.idleTimer = this.readTimer = undefined;

@@ -13,6 +13,8 @@ import type { Chip, ChipConfig, CircuitParameters, PresentOptions, Recording, Ru
 export interface FakeChipOptions {
   /** Wall-clock delay of every run and present, ms (to catch a client leaving mid-run). */
   delayMs?: number;
+  /** Busy-waits this long in every run, blocking the event loop as a long emulation does, ms. */
+  blockMs?: number;
   /** Called when the chip is closed. */
   onClose?: () => void;
 }
@@ -123,6 +125,7 @@ export class FakeChip implements Chip {
   async run(o: RunOptions): Promise<Recording> {
     const m = this.manifest;
     if (this.opts.delayMs) await new Promise((r) => setTimeout(r, this.opts.delayMs));
+    if (this.opts.blockMs) for (const t0 = Date.now(); Date.now() - t0 < this.opts.blockMs; );
     const dt = this.cfg.dtMs ?? m.timing.dt_ms;
     const steps = Math.round(o.durationMs / dt);
     const every = Math.max(1, Math.round((o.sampleEveryMs ?? dt) / dt));

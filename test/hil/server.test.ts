@@ -207,6 +207,51 @@ describe('timeouts, disconnects, limits', () => {
     expect(await healthy(server.port)).toHaveLength(2);
   });
 
+  it("one client's long request does not make another's bytes, sent in time, look late", async () => {
+    // The emulator computes without yielding, so while B's run blocks, A's timer comes due and A's
+    // bytes wait in the socket: the server must read them before it believes the timer.
+    const { server } = await serve({ readTimeoutS: 0.3 }, { blockMs: 800 });
+    const ww = encodeFrame(Command.WRITE_WEIGHTS, 3, { json: { projection: 0 }, arrays: new Map([['weights', ndarray(new Float32Array(6).fill(0.5))]]) });
+    const first = Buffer.concat([
+      encodeFrame(Command.HELLO, 1, { json: { versions: [1] } }),
+      encodeFrame(Command.LOAD_IMAGE, 2, { arrays: new Map([['image', ndarray(image)]]) }),
+      ww.subarray(0, 30),
+    ]);
+    // A runs in another process, so it sends the rest of its frame while this process is blocked.
+    const script = `
+      const s = require('net').connect(${server.port}, '127.0.0.1', () => {
+        s.write(Buffer.from('${first.toString('hex')}', 'hex'), () => process.stdout.write('sent\\n'));
+        setTimeout(() => s.write(Buffer.from('${Buffer.from(ww.subarray(30)).toString('hex')}', 'hex')), 500);
+      });
+      const got = [];
+      s.on('data', (d) => got.push(d));
+      setTimeout(() => { process.stdout.write(Buffer.concat(got).toString('hex')); s.destroy(); }, 2500);`;
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['-e', script]);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exited = new Promise((r) => child.on('exit', r));
+    await waitFor(() => out.startsWith('sent'), 10_000, 'A to send its first bytes');
+    await new Promise((r) => setTimeout(r, 50));
+    // B: a run that blocks the server for 800 ms, from about 100 ms after A's first bytes.
+    const b = await RawClient.open(server.port);
+    await b.hello();
+    await b.call(Command.LOAD_IMAGE, 2, {}, new Map([['image', ndarray(image)]]));
+    const t0 = Date.now();
+    const run = await b.call(Command.RUN, 3, { duration_ms: 0.05 });
+    expect(run !== 'closed' && run.type).toBe(REPLY_BIT | Command.RUN);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
+    await exited;
+    const { FrameReader } = await import('../../emulator/hil/protocol.js');
+    const frames = new FrameReader({ maxPayloadBytes: 1 << 20 }).push(Buffer.from(out.slice('sent\n'.length), 'hex'));
+    expect(frames.map((f) => (f.kind === 'frame' ? [f.frame.requestId, f.frame.type] : f.kind))).toEqual([
+      [1, REPLY_BIT | Command.HELLO],
+      [2, REPLY_BIT | Command.LOAD_IMAGE],
+      [3, REPLY_BIT | Command.WRITE_WEIGHTS],
+    ]);
+    b.destroy();
+  });
+
   it('an idle connection is closed after the idle timeout', async () => {
     const { server, chips } = await serve({ idleTimeoutS: 0.3 });
     const c = await RawClient.open(server.port);
