@@ -61,7 +61,17 @@ export interface EnsembleBackground {
 /** Weight of the one starting spike each ensemble neuron receives (uS). */
 export const ENSEMBLE_KICK_US = 0.2;
 
+/** Our Poisson background: 4 excitatory and 4 inhibitory sources at 1 kHz per neuron, 2 nS each. */
 export const POISSON_BACKGROUND: PoissonBackground = { kind: 'poisson', sources: 4, rate_hz: 1000, w_exc_uS: 0.002, w_inh_uS: 0.002 };
+
+/**
+ * Our ensemble: 60 networks; each neuron gets 15 excitatory (15 nS) and 15 inhibitory (22.5 nS)
+ * synapses from random neurons of other networks. Inhibition-dominated and sparse, so the
+ * ensemble's activity is irregular; smaller or denser ensembles tend to freeze into fixed points
+ * (neurons permanently on or off), which no training can undo.
+ */
+export const ENSEMBLE_BACKGROUND: EnsembleBackground = { kind: 'ensemble', inputs: 15, w_exc_uS: 0.015, w_inh_uS: 0.0225 };
+export const ENSEMBLE_NETWORKS = 60;
 
 export interface SamplerOptions {
   /** Units per network. */
