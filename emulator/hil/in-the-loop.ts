@@ -316,6 +316,7 @@ export async function trainOnChip(opts: TrainOnChipOptions): Promise<TrainOnChip
   const train_wall_s = (performance.now() - t0) / 1000;
 
   const t1 = performance.now();
+  opts.onProgress?.('test', 0, test.count);
   const chunk = 1000;
   const rates = new Float32Array(test.count * nOut);
   for (let s0 = 0; s0 < test.count; s0 += chunk) {
