@@ -5,6 +5,7 @@ import { registerAsm } from './asm.js';
 import { registerBench } from './bench.js';
 import { registerCompile } from './compile.js';
 import { registerDisasm } from './disasm.js';
+import { registerHilTrain } from './hil-train.js';
 import { registerInspect } from './inspect.js';
 import { registerRun } from './run.js';
 import { registerServe } from './serve.js';
@@ -19,6 +20,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerRun,
   registerTrain,
   registerServe,
+  registerHilTrain,
   registerBench,
   registerAsm,
   registerDisasm,
