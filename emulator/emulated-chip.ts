@@ -17,6 +17,7 @@ import type {
 } from './chip-interface.js';
 import { Engine } from './engine.js';
 import { blockGain, effectiveMismatch, realiseModel } from './instance.js';
+import { withLifRouting } from './lif/chip.js';
 import type { EmulatorModel } from './model.js';
 
 /** A schedule in steps: entry k holds from engine step base + steps[k] until base + steps[k + 1]. */
@@ -31,9 +32,9 @@ interface StepSchedule {
   applied: number;
 }
 
-/** Creates an emulated chip (the WASM kernels are loaded on first configure). */
+/** Creates an emulated chip (the WASM kernels are loaded on first configure); images of lif (spiking) networks run on the lif engine. */
 export async function createEmulatedChip(): Promise<Chip> {
-  return new EmulatedChip();
+  return withLifRouting(new EmulatedChip());
 }
 
 /** Steps of dt in a duration: round(duration / dt), the tiny slack absorbing float error such as 0.3 / 0.1. */

@@ -62,6 +62,9 @@ export interface LifNetworkSpec {
   seed?: number;
   noise_mV_per_sqrt_ms?: number;
   membrane_adc?: MembraneAdc | null;
+  /** Give every presynaptic signal of every projection both rows, even where its weights are zero,
+   * so that weights written later (of either sign) map onto the same rows (default false). */
+  fixedRows?: boolean;
   populations: (LifPopulationSpec | SourcePopulationSpec)[];
   projections: LifProjectionSpec[];
 }
@@ -129,7 +132,7 @@ export function buildLifModel(spec: LifNetworkSpec): LifModel {
         for (let i = 0; i < post.size; i++) {
           const x = q.weights_uS[i * pre.size + k];
           const mag = receptor === RECEPTOR_E ? (x > 0 ? x : 0) : x < 0 ? -x : 0;
-          if (mag === 0) continue;
+          if (mag === 0 && !spec.fixedRows) continue;
           if (!row) {
             const key = `${signalOf(pre, k)}:${receptor}:${delay}`;
             let entry = rowMap.get(key);

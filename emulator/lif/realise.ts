@@ -23,7 +23,7 @@ import { pointerKey, UserError, type Diagnostic } from '../../common/diagnostics
 import { Rng } from '../../common/random.js';
 import type { ChipConfig } from '../chip-interface.js';
 import { blockGain, circuitDeviations, effectiveMismatch } from '../instance.js';
-import { buildLifModel, type LifPopulationSpec, type PynnName, type SourcePopulationSpec } from './build.js';
+import { buildLifModel, type LifNetworkSpec, type LifPopulationSpec, type PynnName, type SourcePopulationSpec } from './build.js';
 import type { LifModel, MembraneAdc } from './model.js';
 
 /** mV per rate unit: how the presets' offset sigma and membrane noise (given in rate units) read for lif circuits. */
@@ -108,7 +108,63 @@ function checkConstraints(chip: ChipSpecT, pops: readonly ImagePopulation[]): vo
 }
 
 /** The LifModel of a lif image on the chip instance config.chipSeed names. */
-export function realiseLifModel(image: ChipImage, config: ChipConfig = {}): LifModel {
+export function realiseLifModel(image: ChipImage, config: ChipConfig = {}, options: { fixedRows?: boolean } = {}): LifModel {
+  return buildLifModel({ ...realiseLifSpec(image, config), fixedRows: options.fixedRows });
+}
+
+/** The gain of the block holding each weight of a projection on this chip instance, [post][pre] (0 where no forward block holds it). */
+export function projectionGains(image: ChipImage, config: ChipConfig, projection: number): Float64Array {
+  const m = image.manifest;
+  const j = m.projections[projection];
+  const mm = effectiveMismatch(m.chip, config);
+  const out = new Float64Array(j.pre_size * j.post_size);
+  for (const b of m.blocks) {
+    if (b.kind !== 'forward' || b.projection !== projection) continue;
+    const g = blockGain(config.chipSeed ?? 0, b.core, b.row0, b.col0, mm.synapse_gain);
+    for (let s = 0; s < b.signals; s++) for (let c = 0; c < b.cols; c++) out[(b.neuron0 + c) * j.pre_size + b.sig0 + s] = g;
+  }
+  return out;
+}
+
+/** The weights a synapse array stores for a projection, [post][pre] uS: codes x block scale (the gains act on top, unreadable). */
+export function storedLifWeights(image: ChipImage, projection: number): Float64Array {
+  const m = image.manifest;
+  const j = m.projections[projection];
+  const out = new Float64Array(j.pre_size * j.post_size);
+  for (const b of m.blocks) {
+    if (b.kind !== 'forward' || b.projection !== projection || !b.section) continue;
+    const codes = image.sections.get(b.section)!;
+    for (let s = 0; s < b.signals; s++) for (let c = 0; c < b.cols; c++) out[(b.neuron0 + c) * j.pre_size + b.sig0 + s] = codes[s * b.cols + c] * b.scale;
+  }
+  return out;
+}
+
+/** Weights [post][pre] as a write leaves them on the array: per block, round(w / scale) clamped to the chip's codes, x scale (float chips: w). */
+export function quantiseLifWeights(image: ChipImage, projection: number, w: ArrayLike<number>): Float64Array {
+  const m = image.manifest;
+  const chip = m.chip;
+  const j = m.projections[projection];
+  const isFloat = chip.weights.kind === 'float32';
+  const qmax = chip.weights.sign === 'per_row' ? 2 ** chip.weights.bits - 1 : 2 ** (chip.weights.bits - 1) - 1;
+  const out = new Float64Array(j.pre_size * j.post_size);
+  for (const b of m.blocks) {
+    if (b.kind !== 'forward' || b.projection !== projection) continue;
+    for (let s = 0; s < b.signals; s++) {
+      for (let c = 0; c < b.cols; c++) {
+        const k = (b.neuron0 + c) * j.pre_size + b.sig0 + s;
+        if (isFloat) out[k] = Math.fround(w[k] / b.scale) * b.scale;
+        else {
+          const q = w[k] / b.scale;
+          out[k] = Math.max(-qmax, Math.min(qmax, q < 0 ? -Math.round(-q) : Math.round(q))) * b.scale;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The builder spec of a lif image on the chip instance config.chipSeed names (realiseLifModel builds it). */
+export function realiseLifSpec(image: ChipImage, config: ChipConfig = {}): LifNetworkSpec {
   const m = image.manifest;
   const chip = m.chip;
   for (const p of m.populations) {
@@ -193,7 +249,7 @@ export function realiseLifModel(image: ChipImage, config: ChipConfig = {}): LifM
     }
   }
   const noise = config.noise?.membrane ?? chip.noise.membrane;
-  return buildLifModel({
+  return {
     dt_ms: config.dtMs ?? m.timing.dt_ms,
     speedup: chip.speedup,
     seed,
@@ -201,5 +257,5 @@ export function realiseLifModel(image: ChipImage, config: ChipConfig = {}): LifM
     membrane_adc: chip.weights.kind === 'float32' ? null : membraneAdcRange(m.populations),
     populations: pops,
     projections: m.projections.map((j) => ({ from: j.from, to: j.to, weights_uS: weights[j.index] })),
-  });
+  };
 }

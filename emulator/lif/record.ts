@@ -53,6 +53,11 @@ export function readMembrane(v: number, adc: MembraneAdc | null): number {
   return adc.lo_mV + code * lsb;
 }
 
+/** Time of grid index k in ms, k dt rounded to 1e-9 ms so that 0.1 ms steps print as 19.4, not 19.400000000000002. */
+export function gridMs(k: number, dt_ms: number): number {
+  return Math.round(k * dt_ms * 1e9) / 1e9;
+}
+
 /** Runs a simulator for a duration (whole steps) from its current time and records. */
 export function recordRun(sim: LifSimulator, durationMs: number, options: LifRecordOptions = {}): LifRecording {
   const m = sim.model;
@@ -74,7 +79,7 @@ export function recordRun(sim: LifSimulator, durationMs: number, options: LifRec
       done += n;
       if (n < every) break;
       const v = sim.membranes();
-      t_bio_ms.push(sim.step * m.dt_ms);
+      t_bio_ms.push(gridMs(sim.step, m.dt_ms));
       want.forEach((p, k) => vs[k].push(Array.from(v.subarray(p.offset, p.offset + p.size), (x) => readMembrane(x, m.membrane_adc))));
     }
   }
@@ -88,7 +93,7 @@ export function recordRun(sim: LifSimulator, durationMs: number, options: LifRec
   }
   for (let e = 0; e < events.signal.length; e++) {
     const s = bySignal[events.signal[e]];
-    record[s.pop].spikes[s.k].push(events.time_index[e] * m.dt_ms);
+    record[s.pop].spikes[s.k].push(gridMs(events.time_index[e], m.dt_ms));
   }
   want.forEach((p, k) => (record[p.name].v = vs[k]));
   const hw = (ms: number) => (ms * 1000) / m.speedup;
