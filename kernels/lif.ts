@@ -9,10 +9,10 @@
 //      below the source's threshold), then the spike-time list events of step s; each spiking
 //      source queues its rows for step s + delay
 //   3. neurons, four per v128 (exponential Euler: exact for conductances constant over the step):
-//        gtot = gL + gE + gI;  vinf = (gL v_rest + gE e_rev_E + gI e_rev_I + i_offset) / gtot
+//        gtot = gL + gE + gI;  vinf = (c0 + gE e_rev_E + gI e_rev_I) / gtot,  c0 = gL v_rest + i_offset
 //        vnew = vinf + (V - vinf) exp(-dt gtot / cm)  (+ noise)
 //        active = ref == 0;  spike = active & vnew >= v_thresh
-//        V = spike ? v_reset : active ? vnew : V;  ref = spike ? nref : max(ref - 1, 0)
+//        V = active & !spike ? vnew : v_reset (held while refractory);  ref = max(ref - 1, 0) | (spike & nref)
 //        gE *= exp(-dt / tau_syn_E);  gI *= exp(-dt / tau_syn_I)
 //      spikes are extracted from the lane masks (bitmask + count-trailing-zeros), no per-neuron branch
 //   4. each spiking neuron (time t_{s+1}) queues its rows for step s + 1 + delay
@@ -34,10 +34,9 @@ const C_GE: i32 = 9;
 const C_GI: i32 = 10;
 const C_REF: i32 = 11;
 const C_GL: i32 = 12;
-const C_GLVR: i32 = 13;
+const C_C0: i32 = 13; // gL v_rest + i_offset
 const C_EE: i32 = 14;
 const C_EI: i32 = 15;
-const C_IOFF: i32 = 16;
 const C_KDT: i32 = 17;
 const C_VTH: i32 = 18;
 const C_VRESET: i32 = 19;
@@ -125,6 +124,20 @@ function addRow(ctl: usize, r: i32, nVec: i32): void {
   for (let j: usize = 0; j < bytes; j += 16) v128.store(g + j, f32x4.add(v128.load(g + j), v128.load(w + j)));
 }
 
+/** Adds rows r0 then r1 (same receptor) in one pass: per element ((g + w0) + w1), as two passes would round. */
+// @ts-ignore: decorator
+@inline
+function addRows2(ctl: usize, r0: i32, r1: i32, nVec: i32): void {
+  const stride = <usize>word(ctl, C_STRIDE);
+  const w0 = ptr(ctl, C_W) + (<usize>r0 * stride << 2);
+  const w1 = ptr(ctl, C_W) + (<usize>r1 * stride << 2);
+  const g = load<i32>(ptr(ctl, C_ROW_REC) + (<usize>r0 << 2)) == 0 ? ptr(ctl, C_GE) : ptr(ctl, C_GI);
+  const bytes = <usize>nVec << 4;
+  for (let j: usize = 0; j < bytes; j += 16) {
+    v128.store(g + j, f32x4.add(f32x4.add(v128.load(g + j), v128.load(w0 + j)), v128.load(w1 + j)));
+  }
+}
+
 /** Queues the rows of signal sig for arrival at step `at` + their delay. */
 // @ts-ignore: decorator
 @inline
@@ -209,34 +222,31 @@ function recordSpike(ctl: usize, time: i32, sig: i32): void {
   store<i32>(cAddr, c + 1);
 }
 
-// Pointers of the neuron arrays, read once per step from the control record.
-let pV: usize = 0, pGE: usize = 0, pGI: usize = 0, pREF: usize = 0, pGL: usize = 0, pGLVR: usize = 0;
-let pEE: usize = 0, pEI: usize = 0, pIOFF: usize = 0, pKDT: usize = 0, pVTH: usize = 0, pVRESET: usize = 0;
-let pNREF: usize = 0, pDECE: usize = 0, pDECI: usize = 0, pNOISE: usize = 0;
-
-/** Updates the four neurons at byte offset j; returns the lane mask of those that spiked. */
+/** Updates the four neurons at byte offset j of the arrays; returns the lane mask of those that spiked. */
 // @ts-ignore: decorator
 @inline
-function updateVec(j: usize): i32 {
+function updateVec(
+  j: usize, pV: usize, pGE: usize, pGI: usize, pREF: usize, pGL: usize, pC0: usize, pEE: usize, pEI: usize,
+  pKDT: usize, pVTH: usize, pVRESET: usize, pNREF: usize, pDECE: usize, pDECI: usize, pNOISE: usize,
+): i32 {
   const gE = v128.load(pGE + j);
   const gI = v128.load(pGI + j);
   const v = v128.load(pV + j);
   const ref = v128.load(pREF + j);
   const gtot = f32x4.add(f32x4.add(v128.load(pGL + j), gE), gI);
-  const num = f32x4.add(
-    f32x4.add(f32x4.add(v128.load(pGLVR + j), f32x4.mul(gE, v128.load(pEE + j))), f32x4.mul(gI, v128.load(pEI + j))),
-    v128.load(pIOFF + j),
-  );
+  const num = f32x4.add(f32x4.add(v128.load(pC0 + j), f32x4.mul(gE, v128.load(pEE + j))), f32x4.mul(gI, v128.load(pEI + j)));
   const vinf = f32x4.div(num, gtot);
   const decay = lif_vexp(f32x4.mul(v128.load(pKDT + j), gtot));
   let vnew = f32x4.add(vinf, f32x4.mul(f32x4.sub(v, vinf), decay));
   if (pNOISE) vnew = f32x4.add(vnew, v128.load(pNOISE + j));
   const izero = i32x4.splat(0);
   const active = i32x4.eq(ref, izero);
-  const spike = v128.and(active, f32x4.ge(vnew, v128.load(pVTH + j)));
-  const vkeep = v128.bitselect(vnew, v, active);
-  v128.store(pV + j, v128.bitselect(v128.load(pVRESET + j), vkeep, spike));
-  v128.store(pREF + j, v128.bitselect(v128.load(pNREF + j), i32x4.max_s(i32x4.sub(ref, i32x4.splat(1)), izero), spike));
+  const above = f32x4.ge(vnew, v128.load(pVTH + j));
+  const spike = v128.and(active, above);
+  // A refractory neuron sits at v_reset, so V keeps vnew only where active and not spiking.
+  v128.store(pV + j, v128.bitselect(vnew, v128.load(pVRESET + j), v128.andnot(active, above)));
+  // A spiking neuron was active (ref = 0, so max(ref - 1, 0) = 0): or-ing in nref sets it.
+  v128.store(pREF + j, v128.or(i32x4.max_s(i32x4.sub(ref, i32x4.splat(1)), izero), v128.and(spike, v128.load(pNREF + j))));
   v128.store(pGE + j, f32x4.mul(gE, v128.load(pDECE + j)));
   v128.store(pGI + j, f32x4.mul(gI, v128.load(pDECI + j)));
   return i32x4.bitmask(spike);
@@ -263,25 +273,29 @@ function extract(mask: i32, k0: i32, n: i32, list: usize, count: i32): i32 {
 function neuronStep(ctl: usize): i32 {
   const nVec = word(ctl, C_NVEC);
   const n = word(ctl, C_N);
-  pV = ptr(ctl, C_V); pGE = ptr(ctl, C_GE); pGI = ptr(ctl, C_GI); pREF = ptr(ctl, C_REF);
-  pGL = ptr(ctl, C_GL); pGLVR = ptr(ctl, C_GLVR); pEE = ptr(ctl, C_EE); pEI = ptr(ctl, C_EI);
-  pIOFF = ptr(ctl, C_IOFF); pKDT = ptr(ctl, C_KDT); pVTH = ptr(ctl, C_VTH); pVRESET = ptr(ctl, C_VRESET);
-  pNREF = ptr(ctl, C_NREF); pDECE = ptr(ctl, C_DECE); pDECI = ptr(ctl, C_DECI);
-  pNOISE = ptr(ctl, C_NOISE);
+  const pV = ptr(ctl, C_V), pGE = ptr(ctl, C_GE), pGI = ptr(ctl, C_GI), pREF = ptr(ctl, C_REF);
+  const pGL = ptr(ctl, C_GL), pC0 = ptr(ctl, C_C0), pEE = ptr(ctl, C_EE), pEI = ptr(ctl, C_EI);
+  const pKDT = ptr(ctl, C_KDT), pVTH = ptr(ctl, C_VTH), pVRESET = ptr(ctl, C_VRESET);
+  const pNREF = ptr(ctl, C_NREF), pDECE = ptr(ctl, C_DECE), pDECI = ptr(ctl, C_DECI);
+  const pNOISE = ptr(ctl, C_NOISE);
   const list = ptr(ctl, C_SIG_LIST);
   let count = 0;
   let vi = 0;
-  // Two vectors per iteration: their long, independent dependency chains overlap in the CPU.
-  for (; vi + 2 <= nVec; vi += 2) {
+  // Four vectors per iteration: their long, independent dependency chains overlap in the CPU.
+  for (; vi + 4 <= nVec; vi += 4) {
     const j = <usize>vi << 4;
-    const m0 = updateVec(j);
-    const m1 = updateVec(j + 16);
-    if (m0 | m1) {
+    const m0 = updateVec(j, pV, pGE, pGI, pREF, pGL, pC0, pEE, pEI, pKDT, pVTH, pVRESET, pNREF, pDECE, pDECI, pNOISE);
+    const m1 = updateVec(j + 16, pV, pGE, pGI, pREF, pGL, pC0, pEE, pEI, pKDT, pVTH, pVRESET, pNREF, pDECE, pDECI, pNOISE);
+    const m2 = updateVec(j + 32, pV, pGE, pGI, pREF, pGL, pC0, pEE, pEI, pKDT, pVTH, pVRESET, pNREF, pDECE, pDECI, pNOISE);
+    const m3 = updateVec(j + 48, pV, pGE, pGI, pREF, pGL, pC0, pEE, pEI, pKDT, pVTH, pVRESET, pNREF, pDECE, pDECI, pNOISE);
+    if (m0 | m1 | m2 | m3) {
       count = extract(m0, vi << 2, n, list, count);
       count = extract(m1, (vi + 1) << 2, n, list, count);
+      count = extract(m2, (vi + 2) << 2, n, list, count);
+      count = extract(m3, (vi + 3) << 2, n, list, count);
     }
   }
-  if (vi < nVec) count = extract(updateVec(<usize>vi << 4), vi << 2, n, list, count);
+  for (; vi < nVec; vi++) count = extract(updateVec(<usize>vi << 4, pV, pGE, pGI, pREF, pGL, pC0, pEE, pEI, pKDT, pVTH, pVRESET, pNREF, pDECE, pDECI, pNOISE), vi << 2, n, list, count);
   return count;
 }
 
@@ -309,7 +323,20 @@ export function lif_run(ctl: usize, nSteps: i32): i32 {
     const cAddr = counts + (<usize>slot << 2);
     const nArr = load<i32>(cAddr);
     const base = slots + ((<usize>slot * <usize>cap) << 2);
-    for (let a = 0; a < nArr; a++) addRow(ctl, load<i32>(base + (<usize>a << 2)), nVec);
+    const rec = ptr(ctl, C_ROW_REC);
+    let a = 0;
+    while (a + 1 < nArr) {
+      const r0 = load<i32>(base + (<usize>a << 2));
+      const r1 = load<i32>(base + (<usize>(a + 1) << 2));
+      if (load<i32>(rec + (<usize>r0 << 2)) == load<i32>(rec + (<usize>r1 << 2))) {
+        addRows2(ctl, r0, r1, nVec);
+        a += 2;
+      } else {
+        addRow(ctl, r0, nVec);
+        a++;
+      }
+    }
+    if (a < nArr) addRow(ctl, load<i32>(base + (<usize>a << 2)), nVec);
     store<i32>(cAddr, 0);
     // 2. sources: Poisson (in source order), then the list events of this step
     if (nSrc > 0) {

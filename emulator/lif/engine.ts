@@ -21,7 +21,7 @@ interface LifKernels {
 // Control-record word offsets of kernels/lif.ts.
 const C = {
   N: 0, NVEC: 1, NSRC: 2, SRCVEC: 3, STEP: 4, RING: 5, SLOTCAP: 6, STRIDE: 7,
-  V: 8, GE: 9, GI: 10, REF: 11, GL: 12, GLVR: 13, EE: 14, EI: 15, IOFF: 16, KDT: 17, VTH: 18, VRESET: 19,
+  V: 8, GE: 9, GI: 10, REF: 11, GL: 12, C0: 13, EE: 14, EI: 15, KDT: 17, VTH: 18, VRESET: 19,
   NREF: 20, DECE: 21, DECI: 22, NOISE: 23, NOISE_RNG: 24, NOISE_SCALE: 26,
   W: 28, ROW_REC: 29, ROW_DELAY: 30, SIG_START: 31, SIG_ROWS: 32, SLOT_COUNT: 33, SLOT_ROWS: 34,
   SRC_STATE: 35, SRC_THR: 36, EV_STEP: 37, EV_SRC: 38, NEV: 39, EV_POS: 40,
@@ -71,7 +71,7 @@ export class LifEngine {
     }
     const ctl = (this.ctl = mem.alloc(CTL_BYTES));
     const P = this.ptrs;
-    for (const name of ['V', 'GE', 'GI', 'REF', 'GL', 'GLVR', 'EE', 'EI', 'IOFF', 'KDT', 'VTH', 'VRESET', 'NREF', 'DECE', 'DECI'] as const) {
+    for (const name of ['V', 'GE', 'GI', 'REF', 'GL', 'C0', 'EE', 'EI', 'KDT', 'VTH', 'VRESET', 'NREF', 'DECE', 'DECI'] as const) {
       P[name] = mem.alloc(n4 * 4);
     }
     P.NOISE = model.noise_mV_per_sqrt_ms > 0 ? mem.alloc(n4 * 4) : 0;
@@ -131,10 +131,9 @@ export class LifEngine {
       view.set(a);
     };
     put(P.GL, c.gL, 1);
-    put(P.GLVR, c.gLvr, 0);
+    put(P.C0, c.c0, 0);
     put(P.EE, c.eE, 0);
     put(P.EI, c.eI, 0);
-    put(P.IOFF, c.iOff, 0);
     put(P.KDT, c.kdt, 0);
     put(P.VTH, c.vth, 3.4e38);
     put(P.VRESET, c.vreset, 0);

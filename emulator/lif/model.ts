@@ -96,11 +96,10 @@ export interface LifModel {
 /** Float32 constants of the update, per neuron, derived once from the realised parameters. */
 export interface LifConstants {
   gL: Float32Array;
-  /** gL * v_rest (nA). */
-  gLvr: Float32Array;
+  /** gL v_rest + i_offset (nA): the constant part of the numerator of V_inf. */
+  c0: Float32Array;
   eE: Float32Array;
   eI: Float32Array;
-  iOff: Float32Array;
   /** -dt / cm (1/uS): the membrane factor is exp(kdt * gtot). */
   kdt: Float32Array;
   vth: Float32Array;
@@ -120,16 +119,15 @@ export function lifConstants(m: LifModel): LifConstants {
   const p = m.params;
   const f = () => new Float32Array(n);
   const c: LifConstants = {
-    gL: f(), gLvr: f(), eE: f(), eI: f(), iOff: f(), kdt: f(), vth: f(), vreset: f(), decE: f(), decI: f(),
+    gL: f(), c0: f(), eE: f(), eI: f(), kdt: f(), vth: f(), vreset: f(), decE: f(), decI: f(),
     nref: new Int32Array(n), v0: f(),
   };
   for (let i = 0; i < n; i++) {
     const gL = p.cm_nF[i] / p.tau_m_ms[i];
     c.gL[i] = gL;
-    c.gLvr[i] = gL * p.v_rest_mV[i];
+    c.c0[i] = gL * p.v_rest_mV[i] + p.i_offset_nA[i];
     c.eE[i] = p.e_rev_E_mV[i];
     c.eI[i] = p.e_rev_I_mV[i];
-    c.iOff[i] = p.i_offset_nA[i];
     c.kdt[i] = -m.dt_ms / p.cm_nF[i];
     c.vth[i] = p.v_thresh_mV[i];
     c.vreset[i] = p.v_reset_mV[i];

@@ -7,8 +7,8 @@
  *   1. rows queued for step s add their weights to gE / gI (in the order they were queued)
  *   2. Poisson sources draw in source order (spike iff next u32 < round(rate dt 2^32)), then the
  *      spike-time events of step s; each spiking source queues its rows for step s + delay
- *   3. exponential Euler of every neuron (see kernels/lif.ts), threshold, reset, refractoriness,
- *      exact decay of the conductances
+ *   3. exponential Euler of every neuron (see kernels/lif.ts), threshold, reset, refractoriness
+ *      (V held at v_reset), exact decay of the conductances
  *   4. neurons that spiked (at t_{s+1}) queue their rows for step s + 1 + delay
  */
 import { Rng } from '../../common/random.js';
@@ -123,7 +123,7 @@ export class LifReference {
       const gE = this.gE[i];
       const gI = this.gI[i];
       const gtot = f(f(c.gL[i] + gE) + gI);
-      const num = f(f(f(c.gLvr[i] + f(gE * c.eE[i])) + f(gI * c.eI[i])) + c.iOff[i]);
+      const num = f(f(c.c0[i] + f(gE * c.eE[i])) + f(gI * c.eI[i]));
       const vinf = f(num / gtot);
       const decay = exp32(f(c.kdt[i] * gtot));
       let vnew = f(vinf + f(f(this.v[i] - vinf) * decay));
@@ -135,7 +135,8 @@ export class LifReference {
         this.ref[i] = c.nref[i];
         spiking.push(i);
       } else {
-        if (active) this.v[i] = vnew;
+        // Refractory: held at v_reset.
+        this.v[i] = active ? vnew : c.vreset[i];
         this.ref[i] = Math.max(this.ref[i] - 1, 0);
       }
       this.gE[i] = f(gE * c.decE[i]);
