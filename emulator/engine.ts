@@ -6,6 +6,7 @@
  */
 import { streamKey, xoshiroState } from '../common/random.js';
 import { ACTIVATION_CODE, type EmulatorModel, type ModelPopulation } from './model.js';
+import { filterOn, lowpassFactor, populationDepths, targetFactor } from './synaptic-filter.js';
 import { KernelMemory, OP_BYTES, RNG_BYTES, pad4 } from './wasm.js';
 
 // Op codes and flags of kernels/program.ts.
@@ -19,6 +20,9 @@ const OP_FEEDBACK_T = 7;
 const OP_FEEDBACK_R = 8;
 const OP_BIAS_LEARN = 9;
 const OP_PLASTIC = 10;
+const OP_LOWPASS = 11;
+const OP_TAU_DELTA = 12;
+const OP_TAU_APPLY = 13;
 const FLAG_LEARN = 1;
 const FLAG_NUDGE = 2;
 const FLAG_UNFUSED = 4;
@@ -55,6 +59,14 @@ interface PopLayout {
   noiseR: number;
   rngU: number;
   rngR: number;
+  /** Synaptic filtering: low-passed r (x for inputs) and its previous copy, the raw errors before
+   * their low-pass, and the low-passed target (0 = absent). */
+  rbar: number;
+  rbarPrev: number;
+  eRaw: number;
+  ybar: number;
+  /** Tau adaptation's per-step change of tau_m. */
+  tauDelta: number;
 }
 
 interface ProjLayout {
@@ -107,7 +119,7 @@ export interface EngineParameters {
   bias: Float32Array;
 }
 
-export type StateName = 'u' | 'r' | 'rp' | 'e';
+export type StateName = 'u' | 'r' | 'rp' | 'e' | 'rbar';
 
 /** An EmulatorModel running in WASM. */
 export class Engine {
@@ -125,6 +137,9 @@ export class Engine {
   private readonly targetSize: number;
   private readonly pres: { rec: number; chunk: number; inputs: number; targets: number; out: number };
   private stepCount = 0;
+  private readonly filtered: boolean;
+  /** Per population: its tau adaptation op records (absent for inputs). */
+  private readonly tauOps = new Map<number, { delta: Op; apply: Op }>();
 
   constructor(model: EmulatorModel, options: EngineOptions = {}) {
     this.model = model;
@@ -132,9 +147,12 @@ export class Engine {
     const mem = (this.mem = new KernelMemory(estimateBytes(model)));
     const f32 = (ptr: number, values: ArrayLike<number>) => mem.f32(ptr, values.length).set(values);
 
-    // State block: r, r', e of every population, contiguous so that one copy saves them all.
+    // State block: r, r', e (and rbar when filtering) of every population, contiguous so that one
+    // copy saves them all.
+    this.filtered = filterOn(model);
+    const slots = this.filtered ? 4 : 3;
     const slot = model.populations.map((p) => pad4(p.size) * 4);
-    const stateBytes = slot.reduce((a, b) => a + 3 * b, 0);
+    const stateBytes = slot.reduce((a, b) => a + slots * b, 0);
     const statePtr = mem.alloc(stateBytes);
     const prevPtr = mem.alloc(stateBytes);
     this.stateBlock = { ptr: statePtr, bytes: stateBytes, prev: prevPtr };
@@ -148,8 +166,10 @@ export class Engine {
         rPrev: prevPtr + at(0), rpPrev: prevPtr + at(1), ePrev: prevPtr + at(2),
         u: 0, basal: 0, diff: 0, tauM: 0, tauR: 0, gain: 0, offset: 0, bias: 0,
         y: 0, flag: 0, noiseU: 0, noiseR: 0, rngU: 0, rngR: 0,
+        rbar: this.filtered ? statePtr + at(3) : 0, rbarPrev: this.filtered ? prevPtr + at(3) : 0,
+        eRaw: 0, ybar: 0, tauDelta: 0,
       };
-      off += 3 * slot[pi];
+      off += slots * slot[pi];
       if (p.model === 'input') return L;
       checkLengths(p);
       for (const k of ['u', 'basal', 'diff', 'tauM', 'tauR', 'gain', 'offset', 'bias'] as const) L[k] = mem.allocF32(p.size);
@@ -163,7 +183,10 @@ export class Engine {
       if (p.role === 'output') {
         L.y = mem.allocF32(p.size);
         L.flag = mem.alloc(16);
+        if (this.filtered && model.filter!.targets) L.ybar = mem.allocF32(p.size);
       }
+      if (this.filtered && model.filter!.errors) L.eRaw = mem.allocF32(p.size);
+      L.tauDelta = mem.allocF32(p.size);
       if (model.noise.membrane > 0) {
         L.noiseU = mem.allocF32(p.size);
         L.rngU = mem.alloc(RNG_BYTES);
@@ -276,7 +299,7 @@ export class Engine {
   view(pop: number | string, name: StateName): Float32Array {
     const pi = this.popIndex(pop);
     const L = this.pops[pi];
-    const ptr = name === 'u' ? L.u : name === 'r' ? L.r : name === 'rp' ? L.rp : L.e;
+    const ptr = name === 'u' ? L.u : name === 'r' ? L.r : name === 'rp' ? L.rp : name === 'rbar' ? L.rbar : L.e;
     if (!ptr) throw new Error(`${this.model.populations[pi].name} has no ${name}`);
     return this.mem.f32(ptr, L.size);
   }
@@ -349,6 +372,23 @@ export class Engine {
     }
   }
 
+  /**
+   * Turns the tau adaptation rule on (eta > 0) or off (eta = 0) for a non-input population: each
+   * step, tau_m += eta (u + tau_r du - basal) du (RESEARCH.md §1, no dt factor), clamped to
+   * [loMs, hiMs]. Off by default.
+   */
+  setTauAdaptation(pop: number | string, eta: number, loMs = 1e-6, hiMs = 1e9): void {
+    this.neuronPop(pop);
+    const ops = this.tauOps.get(this.popIndex(pop))!;
+    const on = eta !== 0 ? 1 : 0;
+    const d = ops.delta.addr!;
+    const a = ops.apply.addr!;
+    this.mem.f32(d + 8, 1)[0] = eta;
+    this.mem.i32(d + 36, 1)[0] = on;
+    this.mem.f32(a + 12, 2).set([loMs, hiMs]);
+    this.mem.i32(a + 24, 1)[0] = on;
+  }
+
   /** Bias of a population (copy). */
   readBias(pop: number | string): Float32Array {
     return this.readParameters(pop).bias;
@@ -365,8 +405,10 @@ export class Engine {
       const L = this.pops[pi];
       const zero = (ptr: number) => ptr && this.mem.f32(ptr, L.n4).fill(0);
       zero(L.rPrev);
+      zero(L.rbar);
+      zero(L.rbarPrev);
       if (this.model.populations[pi].model === 'input') continue;
-      for (const ptr of [L.r, L.rp, L.e, L.rpPrev, L.ePrev, L.u, L.basal, L.diff, L.noiseU, L.noiseR]) zero(ptr);
+      for (const ptr of [L.r, L.rp, L.e, L.rpPrev, L.ePrev, L.u, L.basal, L.diff, L.noiseU, L.noiseR, L.eRaw, L.ybar, L.tauDelta]) zero(ptr);
     }
     this.stepCount = 0;
   }
@@ -382,7 +424,8 @@ export class Engine {
 
   /**
    * Presents count samples one after another (stepsPerSample steps each, state carried over) and
-   * returns the readout population's r at the last step of each sample, [count][readout size].
+   * returns the readout population's r (rbar when synaptic filtering is on) at the last step of each
+   * sample, [count][readout size].
    * One WASM call per chunk of samples.
    */
   present(o: EnginePresentOptions): Float32Array {
@@ -399,7 +442,8 @@ export class Engine {
     rec[1] = this.inputSize;
     rec[2] = targets ? P.targets : 0;
     rec[3] = this.targetSize;
-    rec[4] = this.pops[ri].r;
+    // With synaptic filtering the readout sees the output through a synapse, as a layer above would.
+    rec[4] = this.filtered ? this.pops[ri].rbar : this.pops[ri].r;
     rec[5] = readoutSize;
     rec[6] = P.out;
     rec[7] = this.inputPops.length;
@@ -459,14 +503,21 @@ export class Engine {
     const ops: Op[] = [];
     const neuronPops = m.populations.filter((p) => p.model !== 'input');
     const P = (pi: number) => this.pops[pi];
+    const filt = this.filtered;
+    const k = filt ? lowpassFactor(m.dt_ms, m.filter!.tau_s_ms) : 1;
+    const lowpass = (ybar: number, x: number, n4: number, factor: number, flag = 0): Op =>
+      ({ code: OP_LOWPASS, i: [ybar, x, 0, n4 / 4, flag], f32: [[3, factor]] });
+    // 0. synaptic filter of the inputs: the first layer sees xbar^t
+    if (filt) for (const p of m.populations) if (p.model === 'input') ops.push(lowpass(P(p.index).rbar, P(p.index).r, P(p.index).n4, k));
     // A. basal = bias + sum W s
     for (const p of neuronPops) ops.push({ code: OP_BASAL, i: [P(p.index).basal, P(p.index).bias, P(p.index).n4 * 4] });
     const fwd: Op[] = m.projections.map((j, ji) => {
       const L = this.projs[ji];
       const rate = m.learningRule === 'le' ? m.eta * j.eta_scale * m.dt_ms : 0;
+      const pre = P(j.pre);
       return {
         code: OP_FORWARD,
-        i: [L.W, L.stride, L.nPre, P(j.pre).r, P(j.post).basal, P(j.pre).rPrev, P(j.post).e],
+        i: [L.W, L.stride, L.nPre, filt ? pre.rbar : pre.r, P(j.post).basal, filt ? pre.rbarPrev : pre.rPrev, P(j.post).e],
         f32: [[8, rate]],
         i2: [[9, L.idx]],
       };
@@ -482,26 +533,41 @@ export class Engine {
       if (L.noiseR) ops.push({ code: OP_NOISE, i: [L.rngR, L.noiseR, p.size], f64: m.noise.rate });
       const model = MODEL_CODE[p.model as 'le' | 'li'];
       if (model === undefined) throw new Error(`population ${p.name}: neuron model ${p.model} is not a rate model`);
+      // Tau adaptation (off until setTauAdaptation): its delta from the old u and tau_m, applied after the update.
+      const delta: Op = { code: OP_TAU_DELTA, i: [L.n4 / 4, 0, L.u, L.basal, L.ePrev, L.tauM, L.tauR, L.tauDelta, 0], f32: [[2, 0]] };
+      const apply: Op = { code: OP_TAU_APPLY, i: [L.tauM, L.tauDelta, 0, 0, L.n4 / 4, 0], f32: [[3, 0], [4, 0]] };
+      this.tauOps.set(p.index, { delta, apply });
+      ops.push(delta);
       ops.push({
         code: OP_NEURON,
         i: [L.n4 / 4, model, ACTIVATION_CODE[p.activation], 0, L.u, L.basal, L.ePrev, L.tauM, L.tauR, L.gain, L.offset, L.r, L.rp, L.diff, L.noiseU, L.noiseR],
         f32: [[4, m.dt_ms]],
       });
+      ops.push(apply);
+      if (filt) ops.push(lowpass(L.rbar, L.r, L.n4, k));
     }
-    // C. errors: nudging (or zero), then feedback per projection in order
+    // C. errors: nudging (or zero), then feedback per projection in order; with filtered errors
+    // they are computed into eRaw and low-passed into e
+    const eOut = (pi: number) => P(pi).eRaw || P(pi).e;
+    const depths = populationDepths(m);
     for (const p of neuronPops) {
       const L = P(p.index);
-      ops.push({ code: OP_ERROR_INIT, i: [L.e, L.n4 / 4, L.rpPrev, L.rPrev, L.y, 0, L.flag], f32: [[6, m.beta]] });
+      if (L.ybar) ops.push(lowpass(L.ybar, L.y, L.n4, targetFactor(m, depths, p.index), L.flag));
+      ops.push({ code: OP_ERROR_INIT, i: [eOut(p.index), L.n4 / 4, L.rpPrev, L.rPrev, L.ybar || L.y, 0, L.flag], f32: [[6, m.beta]] });
     }
     m.projections.forEach((j, ji) => {
       const L = this.projs[ji];
       if (j.feedback === 'transpose') {
-        ops.push({ code: OP_FEEDBACK_T, i: [L.W, L.stride, L.nPre, P(j.post).diff, P(j.pre).rpPrev, P(j.pre).e] });
+        ops.push({ code: OP_FEEDBACK_T, i: [L.W, L.stride, L.nPre, P(j.post).diff, P(j.pre).rpPrev, eOut(j.pre)] });
       } else if (j.feedback === 'random') {
         const n4 = P(j.pre).n4;
-        ops.push({ code: OP_FEEDBACK_R, i: [L.B, n4, L.nPost, P(j.post).diff, P(j.pre).rpPrev, P(j.pre).e, L.scratch, n4 / 4, L.idxB] });
+        ops.push({ code: OP_FEEDBACK_R, i: [L.B, n4, L.nPost, P(j.post).diff, P(j.pre).rpPrev, eOut(j.pre), L.scratch, n4 / 4, L.idxB] });
       }
     });
+    for (const p of neuronPops) {
+      const L = P(p.index);
+      if (L.eRaw) ops.push(lowpass(L.e, L.eRaw, L.n4, k));
+    }
     // D. plasticity: biases with the first plastic projection's rate into each population, weights
     // marked for the fused update
     if (m.learningRule === 'le') {
@@ -559,12 +625,12 @@ function checkLengths(p: ModelPopulation): void {
 /** A generous estimate of the layout's size, so memory is allocated once. */
 function estimateBytes(m: EmulatorModel): number {
   let bytes = 1 << 16;
-  for (const p of m.populations) bytes += 20 * (pad4(p.size) * 4 + 16) + 2 * RNG_BYTES;
+  for (const p of m.populations) bytes += 24 * (pad4(p.size) * 4 + 16) + 2 * RNG_BYTES;
   for (const j of m.projections) {
     const nPre = m.populations[j.pre].size;
     const nPost = m.populations[j.post].size;
     bytes += nPre * pad4(nPost) * 4 + nPre * 4 + 64;
     if (j.feedback === 'random') bytes += nPost * pad4(nPre) * 4 + pad4(nPre) * 4 + nPost * 4 + 64;
   }
-  return bytes + (m.populations.length * 2 + m.projections.length * 4 + 8) * OP_BYTES + PRES_CHUNK_FLOATS * 4 * 2;
+  return bytes + (m.populations.length * 12 + m.projections.length * 4 + 8) * OP_BYTES + PRES_CHUNK_FLOATS * 4 * 2;
 }

@@ -46,6 +46,20 @@ export interface EmulatorModel {
   noise: { membrane: number; rate: number };
   seed: number;
   learningRule: 'le' | 'none';
+  /** Synaptic filtering (RESEARCH.md §1 "Temporal noise"); absent or tau_s_ms = 0: off. */
+  filter?: SynapticFilter;
+}
+
+/**
+ * Low-pass filters of the synapses: every projection's presynaptic signal (inputs included) is
+ * rbar += (r - rbar) dt / tau_s; optionally errors the same way (ebar enters the membrane and the
+ * weight update); with `targets`, an output's target is low-passed with tau = depth x tau_s, depth
+ * being the projections on the longest path from an input to it (emulator/synaptic-filter.ts).
+ */
+export interface SynapticFilter {
+  tau_s_ms: number;
+  errors: boolean;
+  targets: boolean;
 }
 
 /** Activation codes shared by the reference and the kernels. */

@@ -6,6 +6,9 @@
 //   B. NOISE (draws) and NEURON per population
 //   C. ERROR_INIT (output nudging or zero) per population, FEEDBACK_T / FEEDBACK_R per projection
 //   D. BIAS_LEARN per plastic post population, PLASTIC per plastic projection
+// With synaptic filtering (emulator/engine.ts) LOWPASS ops filter inputs before A, rates after B,
+// targets before ERROR_INIT and errors after C; TAU_DELTA / TAU_APPLY bracket a population's NEURON
+// op when tau adaptation is enabled for it.
 //
 // Fusion: PLASTIC does not touch the weights; it marks its FORWARD op pending, and that op's next
 // execution applies the rank-1 update row by row just before using the row (RESEARCH.md §4).
@@ -17,6 +20,7 @@ import {
 } from './matrix';
 import { neuron_update } from './neuron';
 import { rng_fill_normal } from './random';
+import { tau_adapt_delta, vec_add_clamped, vec_lowpass, vec_lowpass_flagged } from './adapt';
 
 /** Op record size in bytes (24 words). */
 export const OP_BYTES: i32 = 96;
@@ -31,6 +35,12 @@ export const OP_FEEDBACK_T: i32 = 7;
 export const OP_FEEDBACK_R: i32 = 8;
 export const OP_BIAS_LEARN: i32 = 9;
 export const OP_PLASTIC: i32 = 10;
+/** Synaptic low-pass (kernels/adapt.ts): 1 ybar, 2 x, 3 k (f32), 4 nVec, 5 flag pointer (0: always). */
+export const OP_LOWPASS: i32 = 11;
+/** Tau adaptation delta: 1 nVec, 2 eta (f32), 3 u, 4 basal, 5 ePrev, 6 tauM, 7 tauR, 8 delta, 9 enabled. */
+export const OP_TAU_DELTA: i32 = 12;
+/** Tau adaptation apply: 1 tauM, 2 delta, 3 lo (f32), 4 hi (f32), 5 nVec, 6 enabled. */
+export const OP_TAU_APPLY: i32 = 13;
 
 /** run_steps flag bits. */
 export const FLAG_LEARN: i32 = 1;
@@ -143,6 +153,20 @@ function stepOnce(prog: usize, nOps: i32, flags: i32): void {
       case OP_BIAS_LEARN: {
         // 1 b, 2 e, 3 nVec, 4 rate
         if (learn) vec_axpy(ptr(op, 1), real(op, 4), ptr(op, 2), word(op, 3));
+        break;
+      }
+      case OP_LOWPASS: {
+        vec_lowpass_flagged(ptr(op, 1), ptr(op, 2), real(op, 3), word(op, 4), ptr(op, 5));
+        break;
+      }
+      case OP_TAU_DELTA: {
+        if (word(op, 9) != 0) {
+          tau_adapt_delta(word(op, 1), real(op, 2), ptr(op, 3), ptr(op, 4), ptr(op, 5), ptr(op, 6), ptr(op, 7), ptr(op, 8));
+        }
+        break;
+      }
+      case OP_TAU_APPLY: {
+        if (word(op, 6) != 0) vec_add_clamped(ptr(op, 1), ptr(op, 2), real(op, 3), real(op, 4), word(op, 5));
         break;
       }
       case OP_PLASTIC: {
