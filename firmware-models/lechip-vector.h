@@ -494,8 +494,28 @@ static inline void lechip_print(int value) {
 #define VROWD_F(VD, row0) \
   __asm__ volatile(".insn r 0x5b, 4, 0x03, " "x" LECHIP_STR(VD) ", " "%0" ", " "x0" :: "r"((int)(row0)))
 
+/* vldp.h vd, sel, col0: vd[i] = neuron parameter sel (0 bias, 1 tau_m trim, 2 tau_r trim, 3 gain trim, 4 offset trim) of column col0 + i, as its signed DAC code in 16-bit lanes; lanes past the last column read 0 */
+#define VLDP_H(VD, SEL, col0) \
+  __asm__ volatile(".insn r 0x5b, 2, 0x04, " "x" LECHIP_STR(VD) ", " "x" LECHIP_STR(SEL) ", " "%0" :: "r"((int)(col0)))
+
+/* vldp.f vd, sel, col0: vd[i] = neuron parameter sel (0 bias, 1 tau_m trim, 2 tau_r trim, 3 gain trim, 4 offset trim) of column col0 + i, as its value (float32); lanes past the last column read 0 */
+#define VLDP_F(VD, SEL, col0) \
+  __asm__ volatile(".insn r 0x5b, 4, 0x04, " "x" LECHIP_STR(VD) ", " "x" LECHIP_STR(SEL) ", " "%0" :: "r"((int)(col0)))
+
+/* vstp.h vs, sel, col0: neuron parameter sel (0 bias, 1 tau_m trim, 2 tau_r trim, 3 gain trim, 4 offset trim) of columns col0 + i = vs[i] (signed DAC codes, clamped by the chip to its code range; lanes past the last column are dropped) */
+#define VSTP_H(VS, SEL, col0) \
+  __asm__ volatile(".insn r 0x5b, 2, 0x05, " "x" LECHIP_STR(VS) ", " "x" LECHIP_STR(SEL) ", " "%0" :: "r"((int)(col0)))
+
+/* vstp.f vs, sel, col0: neuron parameter sel (0 bias, 1 tau_m trim, 2 tau_r trim, 3 gain trim, 4 offset trim) of columns col0 + i = vs[i] (values; lanes past the last column are dropped) */
+#define VSTP_F(VS, SEL, col0) \
+  __asm__ volatile(".insn r 0x5b, 4, 0x05, " "x" LECHIP_STR(VS) ", " "x" LECHIP_STR(SEL) ", " "%0" :: "r"((int)(col0)))
+
 /* wait steps: stall until the analog core has advanced `steps` (unsigned) more Euler steps; the host runs the core meanwhile */
 #define WAIT(steps) \
   __asm__ volatile(".insn r 0x7b, 0, 0x00, " "x0" ", " "%0" ", " "x0" :: "r"((int)(steps)))
+
+/* rdstep rd: rd = the core's analog step counter (low 32 bits): Euler steps the analog core has advanced while the processor ran */
+#define RDSTEP() \
+  ({ int lechip_r_; __asm__ volatile(".insn r 0x7b, 0, 0x01, " "%0" ", " "x0" ", " "x0" : "=r"(lechip_r_) : ); lechip_r_; })
 
 #endif /* LECHIP_VECTOR_H */

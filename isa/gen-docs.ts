@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { projectRoot } from '../common/paths.js';
 import { PSEUDO } from './assembler.js';
 import { RETURN_ADDRESS } from '../emulator/processor/interpreter.js';
-import { INSTRUCTIONS, OBSERVABLES, SYSCALLS, syntaxOf } from './table.js';
+import { INSTRUCTIONS, OBSERVABLES, PARAMETERS, SYSCALLS, syntaxOf } from './table.js';
+import { BIAS_RANGE } from '../emulator/parameter-dac.js';
 import { CYCLE_CLASSES, type InstrDef } from './types.js';
 
 const PRESETS = ['ideal', 'spikey', 'bss1', 'bss2'] as const;
@@ -41,8 +42,8 @@ export function renderIsaDocs(): string {
     'and reads neuron observables through the column ADC. The scalar part is standard **RV32IM** (RISC-V',
     'unprivileged spec v20191213), so firmware is written in our assembly or in C built by clang for',
     'riscv32. The vector unit sits in RISC-V\'s custom opcode space (custom-0 `0x0b` lane arithmetic,',
-    'custom-1 `0x2b` vector loads and stores, custom-2 `0x5b` synapse rows, ADC and row drivers,',
-    'custom-3 `0x7b` waiting on hardware time).',
+    'custom-1 `0x2b` vector loads and stores, custom-2 `0x5b` synapse rows, ADC, row drivers and neuron',
+    'parameters, custom-3 `0x7b` waiting on hardware time and reading the step counter).',
     '',
     '**No instruction reads or writes more than one synapse row or one vector register\'s worth of',
     'lanes**: a learning rule is a loop in firmware over rows, and its cycles are counted.',
@@ -81,7 +82,7 @@ export function renderIsaDocs(): string {
     'only product that overflows (wraps to -1 in `.b`/`.h`, saturates to the largest value in `.bs`/`.hs`).',
     'Scalar operands of lane operations use the low w bits of the register, sign-extended.',
     '',
-    '### Synapse rows, ADC and row drivers',
+    '### Synapse rows, ADC, row drivers and neuron parameters',
     '',
     '- `vlds`/`vsts` move one segment of one synapse row: row index in `rs1`, first column in `rs2`, as many',
     '  columns as the register has lanes. Fixed-weight chips hold integer codes (sign-extended into 8- or',
@@ -98,6 +99,13 @@ export function renderIsaDocs(): string {
     '  lane keeps its top bits (`code >> (adc.bits − w)`). **Codes above 127 in 8-bit lanes are unsigned**: read',
     '  them with `vext.bu`, `vwidenu.lo/.hi`, `vmin.bu`/`vmax.bu` or `vcmplt.bu`. Float lanes receive the exact',
     '  value (float32).',
+    `- \`vldp\`/\`vstp\` read and write neuron parameter \`sel\` of consecutive columns (${PARAMETERS.map((o, i) => `${i} = ${o}`).join(', ')}).`,
+    '  `.f` lanes hold values: the bias in rate units, a trim as the relative deviation x it applies',
+    '  (tau_m, tau_r, gain = untrimmed value × (1 + x); offset = untrimmed value + x), within ±`parameters.trim_range`.',
+    '  `.h` lanes hold signed DAC codes of b = min(`parameters.dac_bits`, 16) bits, ±(2^(b−1) − 1):',
+    `  bias = code × ${BIAS_RANGE} / (2^(b−1) − 1) (the bias DAC spans ±${BIAS_RANGE} rate units: our assumption), x = code × trim_range / (2^(b−1) − 1).`,
+    '  Stores clamp codes to that range; writing the code a cell already holds leaves it unchanged. Only a',
+    '  neuron\'s soma column (chunk 0) holds its parameters: other columns read 0 and ignore writes.',
     '',
     '### Hardware time',
     '',
@@ -105,7 +113,10 @@ export function renderIsaDocs(): string {
     'processor\'s hardware time is `cycles / clock_mhz` µs. `wait steps` stalls until the analog core has advanced',
     '`steps` more Euler steps: the interpreter returns to the host (`run()` ends with reason `wait`), which runs the',
     'analog core and resumes the processor. Under `--processor-timing cycle` the analog core advances while',
-    'instructions consume cycles; under `ideal` firmware runs between analog steps at no time cost.',
+    'instructions consume cycles; under `ideal` firmware runs between analog steps at no time cost. `rdstep rd`',
+    'reads the core\'s step counter: Euler steps the analog core has advanced while the processor ran (the host',
+    'stops processor and counter together while plasticity is off), so firmware can scale an update by the time',
+    'that passed since the last one.',
     '',
     '| class | ' + PRESETS.join(' | ') + ' |',
     '|---|' + PRESETS.map(() => '---|').join(''),

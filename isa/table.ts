@@ -24,9 +24,9 @@ export const OPCODES = {
   CUSTOM_0: 0x0b,
   /** Vector loads and stores from/to processor memory (I and S formats). */
   CUSTOM_1: 0x2b,
-  /** Synapse rows, ADC and row drivers (R format). */
+  /** Synapse rows, ADC, row drivers and neuron parameters (R format). */
   CUSTOM_2: 0x5b,
-  /** Wait on hardware time (R format). */
+  /** Wait on hardware time, read the analog step counter (R format). */
   CUSTOM_3: 0x7b,
 } as const;
 
@@ -35,6 +35,9 @@ export const SYSCALLS = { PRINT: 1, EXIT: 93 } as const;
 
 /** Observables `vadc` reads (its selector operand). */
 export const OBSERVABLES = ['r', 'u', 'rp', 'e', 'diff', 'basal'] as const;
+
+/** Neuron parameters `vldp`/`vstp` read and write (their selector operand). */
+export const PARAMETERS = ['bias', 'tau_m_trim', 'tau_r_trim', 'gain_trim', 'offset_trim'] as const;
 
 // ---------------------------------------------------------------- operand shorthands
 const X = (name: string, field: RegField): Operand => ({ kind: 'xreg', name, field });
@@ -591,6 +594,38 @@ const VECTOR_CORE: InstrDef[] = [
     }, [f.w]), { rs2: 0 })),
 ];
 
+const PARAM_TEXT = '0 bias, 1 tau_m trim, 2 tau_r trim, 3 gain trim, 4 offset trim';
+const VECTOR_PARAMS: InstrDef[] = [
+  ...[F.h, F.f].map((f) => R(`vldp.${f.sfx}`, C2, f.f3, 4, [V('vd', 'rd'), U('sel', 'rs1', 0, PARAMETERS.length - 1), X('col0', 'rs2')], core('vector_row',
+    `vd[i] = neuron parameter sel (${PARAM_TEXT}) of column col0 + i, ${f.float ? 'as its value (float32)' : 'as its signed DAC code in 16-bit lanes'}; lanes past the last column read 0`,
+    (m, d) => {
+      const what = `vldp.${f.sfx}`;
+      const col0 = colIndex(m, m.x[d.rs2], what);
+      const lanes = lanesOf(m, f.w), n = Math.min(lanes, m.bus.columns - col0), o = d.rd * lanes;
+      if (f.float) {
+        m.bus.readParameter(d.rs1, col0, m.scratchF32, n);
+        for (let i = 0; i < lanes; i++) m.v.f32[o + i] = i < n ? m.scratchF32[i] : 0;
+      } else {
+        m.bus.readParameter(d.rs1, col0, m.scratchI32, n);
+        for (let i = 0; i < lanes; i++) m.v.i16[o + i] = i < n ? m.scratchI32[i] : 0;
+      }
+    }, [f.w]))),
+  ...[F.h, F.f].map((f) => R(`vstp.${f.sfx}`, C2, f.f3, 5, [V('vs', 'rd'), U('sel', 'rs1', 0, PARAMETERS.length - 1), X('col0', 'rs2')], core('vector_row',
+    `neuron parameter sel (${PARAM_TEXT}) of columns col0 + i = vs[i] (${f.float ? 'values' : 'signed DAC codes, clamped by the chip to its code range'}; lanes past the last column are dropped)`,
+    (m, d) => {
+      const what = `vstp.${f.sfx}`;
+      const col0 = colIndex(m, m.x[d.rs2], what);
+      const lanes = lanesOf(m, f.w), n = Math.min(lanes, m.bus.columns - col0), o = d.rd * lanes;
+      if (f.float) {
+        for (let i = 0; i < n; i++) m.scratchF32[i] = m.v.f32[o + i];
+        m.bus.writeParameter(d.rs1, col0, m.scratchF32, n);
+      } else {
+        for (let i = 0; i < n; i++) m.scratchI32[i] = m.v.i16[o + i];
+        m.bus.writeParameter(d.rs1, col0, m.scratchI32, n);
+      }
+    }, [f.w]))),
+];
+
 // ---------------------------------------------------------------- hardware time (custom-3)
 const TIMING: InstrDef[] = [
   R('wait', OPCODES.CUSTOM_3, 0, 0, [X('steps', 'rs1')], {
@@ -598,10 +633,15 @@ const TIMING: InstrDef[] = [
     summary: 'stall until the analog core has advanced `steps` (unsigned) more Euler steps; the host runs the core meanwhile',
     exec: (m, d) => m.wait(m.x[d.rs1] >>> 0),
   }, { rd: 0, rs2: 0 }),
+  R('rdstep', OPCODES.CUSTOM_3, 0, 1, [X('rd', 'rd')], {
+    group: 'hardware time', cycles: 'alu',
+    summary: "rd = the core's analog step counter (low 32 bits): Euler steps the analog core has advanced while the processor ran",
+    exec: (m, d) => { m.x[d.rd] = m.bus.analogSteps | 0; },
+  }, { rs1: 0, rs2: 0 }),
 ];
 
 /** Every instruction of the processor, in documentation order. */
-export const INSTRUCTIONS: readonly InstrDef[] = [...RV32I, ...RV32M, ...VECTOR_LANES, ...VECTOR_MEMORY, ...VECTOR_CORE, ...TIMING];
+export const INSTRUCTIONS: readonly InstrDef[] = [...RV32I, ...RV32M, ...VECTOR_LANES, ...VECTOR_MEMORY, ...VECTOR_CORE, ...VECTOR_PARAMS, ...TIMING];
 
 /** Table entries by mnemonic. */
 export const BY_MNEMONIC: ReadonlyMap<string, InstrDef> = new Map(INSTRUCTIONS.map((d) => [d.mnemonic, d]));

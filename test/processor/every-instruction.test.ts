@@ -251,6 +251,37 @@ custom('wait', () => {
   expect(p.halted).toBe(true);
 });
 
+custom('vldp.h', () => {
+  const bus = coreBus('fixed');
+  for (let c = 0; c < 256; c++) bus.parameters[2 * 256 + c] = c - 100; // tau_r trim codes
+  const { p } = run('li t1, 200\n vldp.h v1, 2, t1', { bus });
+  expect(lanes(p, 1, 16).slice(0, 3)).toEqual([100, 101, 102]);
+  expect(lanes(p, 1, 16).slice(55, 58)).toEqual([155, 0, 0]); // columns past 255 read 0
+});
+custom('vstp.h', () => {
+  const bus = coreBus('fixed');
+  run('li t0, -300\n vsplat.h v1, t0\n li t1, 250\n vstp.h v1, 0, t1', { bus });
+  expect(Array.from(bus.parameters.subarray(248, 256))).toEqual([0, 0, -300, -300, -300, -300, -300, -300]);
+});
+custom('vldp.f', () => {
+  const bus = coreBus('float32');
+  bus.parameters[4 * 1024 + 7] = 0.125; // offset trim of column 7
+  const { p } = run('li t1, 7\n vldp.f v1, 4, t1', { chip: ideal, bus });
+  expect(lanes(p, 1, 'f').slice(0, 2)).toEqual([0.125, 0]);
+});
+custom('vstp.f', () => {
+  const bus = coreBus('float32');
+  run(`li t0, ${fbits(-0.75)}\n vsplat.w v1, t0\n li t1, 1000\n vstp.f v1, 0, t1`, { chip: ideal, bus });
+  expect(Array.from(bus.parameters.subarray(999, 1002))).toEqual([0, -0.75, -0.75]);
+  expect(bus.parameters[1023]).toBe(-0.75); // 24 columns left; parameter 1 untouched
+  expect(bus.parameters[1024]).toBe(0);
+});
+custom('rdstep', () => {
+  const bus = coreBus('fixed');
+  const { p } = run('li t0, 3\n wait t0\n rdstep a1\n wait t0\n rdstep a2', { bus });
+  expect([p.x[11], p.x[12]]).toEqual([3, 6]);
+});
+
 describe('every instruction has a hand-computed case', () => {
   it('covers the whole table', () => {
     const covered = new Set(cases.map((c) => c.m));
