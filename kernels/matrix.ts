@@ -35,11 +35,26 @@ export function gather_active(s: usize, sl: usize, n: i32, idx: usize): i32 {
 
 /** y[:] += s[k] * W[k, :] over rows k < nPre (zero s[k] skipped); idx is scratch of nPre i32. */
 export function mv_forward(W: usize, stride: i32, nPre: i32, s: usize, y: usize, idx: usize): void {
+  mvForward(W, stride, stride, nPre, s, y, idx);
+}
+
+/**
+ * mv_forward on the `width` columns starting at W (a column slice: W and y point at its first
+ * column, rows stay `stride` floats apart); per element exactly the operations of mv_forward.
+ */
+export function mv_forward_cols(W: usize, stride: i32, width: i32, nPre: i32, s: usize, y: usize, idx: usize): void {
+  mvForward(W, stride, width, nPre, s, y, idx);
+}
+
+// @ts-ignore: decorator
+@inline
+function mvForward(W: usize, stride: i32, width: i32, nPre: i32, s: usize, y: usize, idx: usize): void {
   const count = gather_active(s, 0, nPre, idx);
   const rowBytes = <usize>stride << 2;
+  const widthBytes = <usize>width << 2;
   // Four rows by two vectors of columns per iteration: measured fastest on x64 V8 (more live
   // vectors spill; V8 allocates 16 xmm registers).
-  const pairBytes = rowBytes & ~(<usize>31);
+  const pairBytes = widthBytes & ~(<usize>31);
   let g = 0;
   for (; g + 4 <= count; g += 4) {
     const ip = idx + (<usize>g << 2);
@@ -70,7 +85,7 @@ export function mv_forward(W: usize, stride: i32, nPre: i32, s: usize, y: usize,
       v128.store(y + j, a);
       v128.store(y + j, b, 16);
     }
-    if (j < rowBytes) {
+    if (j < widthBytes) {
       let a = v128.load(y + j);
       a = f32x4.add(a, f32x4.mul(s0, v128.load(w0 + j)));
       a = f32x4.add(a, f32x4.mul(s1, v128.load(w1 + j)));
@@ -83,7 +98,7 @@ export function mv_forward(W: usize, stride: i32, nPre: i32, s: usize, y: usize,
     const k = load<i32>(idx + (<usize>g << 2));
     const sk = v128.load32_splat(s + (<usize>k << 2));
     const w = W + <usize>k * rowBytes;
-    for (let j: usize = 0; j < rowBytes; j += 16) {
+    for (let j: usize = 0; j < widthBytes; j += 16) {
       v128.store(y + j, f32x4.add(v128.load(y + j), f32x4.mul(sk, v128.load(w + j))));
     }
   }
@@ -97,11 +112,27 @@ export function mv_forward(W: usize, stride: i32, nPre: i32, s: usize, y: usize,
 export function mv_forward_update(
   W: usize, stride: i32, nPre: i32, s: usize, y: usize, sl: usize, e: usize, rate: f32, idx: usize,
 ): void {
+  mvForwardUpdate(W, stride, stride, nPre, s, y, sl, e, rate, idx);
+}
+
+/** mv_forward_update on the `width` columns starting at W (W, y and e point at the slice's first column). */
+export function mv_forward_update_cols(
+  W: usize, stride: i32, width: i32, nPre: i32, s: usize, y: usize, sl: usize, e: usize, rate: f32, idx: usize,
+): void {
+  mvForwardUpdate(W, stride, width, nPre, s, y, sl, e, rate, idx);
+}
+
+// @ts-ignore: decorator
+@inline
+function mvForwardUpdate(
+  W: usize, stride: i32, width: i32, nPre: i32, s: usize, y: usize, sl: usize, e: usize, rate: f32, idx: usize,
+): void {
   const count = gather_active(s, sl, nPre, idx);
   const rowBytes = <usize>stride << 2;
+  const widthBytes = <usize>width << 2;
   // Two rows by two vectors of columns, each row updated, stored and accumulated at once: the
   // fastest arrangement measured (the loop is bound by the weight stores).
-  const pairBytes = rowBytes & ~(<usize>31);
+  const pairBytes = widthBytes & ~(<usize>31);
   let g = 0;
   for (; g + 2 <= count; g += 2) {
     const k0 = load<i32>(idx + (<usize>g << 2));
@@ -133,7 +164,7 @@ export function mv_forward_update(
       v128.store(y + j, ya);
       v128.store(y + j, yb, 16);
     }
-    if (j < rowBytes) {
+    if (j < widthBytes) {
       const ea = v128.load(e + j);
       let ya = v128.load(y + j);
       let a = f32x4.add(v128.load(w0 + j), f32x4.mul(c0, ea));
@@ -150,7 +181,7 @@ export function mv_forward_update(
     const sk = v128.load32_splat(s + (<usize>k << 2));
     const ck = f32x4.splat(rate * load<f32>(sl + (<usize>k << 2)));
     const w = W + <usize>k * rowBytes;
-    for (let j: usize = 0; j < rowBytes; j += 16) {
+    for (let j: usize = 0; j < widthBytes; j += 16) {
       const a = f32x4.add(v128.load(w + j), f32x4.mul(ck, v128.load(e + j)));
       v128.store(w + j, a);
       v128.store(y + j, f32x4.add(v128.load(y + j), f32x4.mul(sk, a)));
@@ -160,13 +191,25 @@ export function mv_forward_update(
 
 /** Rank-1 plasticity update W[k, :] += (rate * sl[k]) * e[:] over rows k < nPre with sl[k] != 0. */
 export function mv_update(W: usize, stride: i32, nPre: i32, sl: usize, e: usize, rate: f32): void {
+  mvUpdate(W, stride, stride, nPre, sl, e, rate);
+}
+
+/** mv_update on the `width` columns starting at W (W and e point at the slice's first column). */
+export function mv_update_cols(W: usize, stride: i32, width: i32, nPre: i32, sl: usize, e: usize, rate: f32): void {
+  mvUpdate(W, stride, width, nPre, sl, e, rate);
+}
+
+// @ts-ignore: decorator
+@inline
+function mvUpdate(W: usize, stride: i32, width: i32, nPre: i32, sl: usize, e: usize, rate: f32): void {
   const rowBytes = <usize>stride << 2;
+  const widthBytes = <usize>width << 2;
   for (let k = 0; k < nPre; k++) {
     const sk = load<f32>(sl + (<usize>k << 2));
     if (sk == 0) continue;
     const ck = f32x4.splat(rate * sk);
     const w = W + <usize>k * rowBytes;
-    for (let j: usize = 0; j < rowBytes; j += 16) {
+    for (let j: usize = 0; j < widthBytes; j += 16) {
       v128.store(w + j, f32x4.add(v128.load(w + j), f32x4.mul(ck, v128.load(e + j))));
     }
   }

@@ -92,8 +92,8 @@ function errorInit(op: usize, nudge: bool): void {
   }
 }
 
-/** One Euler step of the program at prog (nOps records). */
-function stepOnce(prog: usize, nOps: i32, flags: i32): void {
+/** One Euler step of the program at prog (nOps records); kernels/parallel.ts runs single ops of thread programs with it. */
+export function stepOnce(prog: usize, nOps: i32, flags: i32): void {
   const learn = (flags & FLAG_LEARN) != 0;
   const nudge = (flags & FLAG_NUDGE) != 0;
   const fused = (flags & FLAG_UNFUSED) == 0;
