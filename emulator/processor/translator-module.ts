@@ -1,0 +1,318 @@
+/**
+ * Builds the WebAssembly module of one program: its basic blocks (translator-blocks.ts) become
+ * the blocks of one function `run(end_cycles) -> status`, structured by binaryen's Relooper so
+ * that firmware loops are WASM loops and scalar registers stay in locals across blocks. A
+ * dispatch switch on pc enters the block the host left off at (and follows indirect jumps).
+ *
+ * Cycle accounting is the interpreter's, at block granularity: a block runs only if the
+ * interpreter would execute all of it within the budget (cycles + cycles of all but its last
+ * instruction < end); otherwise the module returns BUDGET and the host steps the instructions
+ * one by one. Each block adds its summed cycles and instruction count at its end; an exit in the
+ * middle of a block (HOST) adds those of the instructions before it.
+ */
+import type binaryen from 'binaryen';
+import type { DecodedInstruction, InstrDef } from '../../isa/types.js';
+import { staticJalrTarget, type Block, type ControlFlow } from './translator-blocks.js';
+import { emitterFor, type EmitContext } from './translator-emit.js';
+import type { StateLayout } from './wasm-layout.js';
+
+type E = binaryen.ExpressionRef;
+type B = typeof binaryen;
+
+/** Why `run` returned. */
+export const STATUS = {
+  /** The block at pc would cross the cycle budget: the host steps. */
+  BUDGET: 0,
+  /** `wait` with steps > 0 (steps at layout.waitSteps, pc after the wait). */
+  WAIT: 1,
+  /** The host executes the instruction at pc (a trap, a system call, a store into code...). */
+  HOST: 2,
+  /** No translated block starts at pc. */
+  MISS: 3,
+} as const;
+
+/** How core-access instructions reach the bus. */
+export type BusLink =
+  /** Through the imported host function env.bus(id, x[rs1], x[rs2]), which runs the table's semantics. */
+  | { kind: 'import' }
+  /** Through kernel functions (kernels/bus.ts) on the engine's memory, given the core's row table address. */
+  | { kind: 'kernel'; emit: (c: EmitContext, d: DecodedInstruction) => E[] | null; imports: { name: string; params: number[]; result: number }[] };
+
+/** What a program's module is built from. */
+export interface ModuleSpec {
+  cfg: ControlFlow;
+  L: StateLayout;
+  rows: number;
+  columns: number;
+  fixedWeights: boolean;
+  cost: (def: InstrDef) => number;
+  allowed: (def: InstrDef) => boolean;
+  bus: BusLink;
+  /** binaryen optimisation level (0 = none). */
+  optimizeLevel: number;
+}
+
+/** The built module and what the host needs to run it. */
+export interface BuiltModule {
+  binary: Uint8Array;
+  /** Instructions the imported bus function serves, by id. */
+  busInstrs: DecodedInstruction[];
+  /** Per block start: cycles of all but the block's last instruction (the budget test). */
+  pre: Map<number, number>;
+}
+
+// Local indices of the run function.
+const P_END = 0;
+const L_CYC = 32;
+const L_INS = 33;
+const L_PC = 34;
+const L_STATUS = 35;
+const L_LABEL = 36;
+const L_TI = 37;
+const N_TI = 4;
+const L_TV = L_TI + N_TI;
+
+/** Builds, validates and optimises the module of a program. */
+export function buildModule(Bn: B, spec: ModuleSpec): BuiltModule {
+  const { cfg, L } = spec;
+  const vbytes = L.vbytes;
+  const chunks = vbytes / 16;
+  const m = new Bn.Module();
+  try {
+    m.setFeatures(Bn.Features.MVP | Bn.Features.SIMD128 | Bn.Features.NontrappingFPToInt | Bn.Features.SignExt | Bn.Features.BulkMemory);
+    // No maximum: the import must accept any memory (the engine's has none).
+    m.setMemory(1, -1, null, [], false, false, '0');
+    m.addMemoryImport('0', 'env', 'memory');
+    m.addFunctionImport('bus', 'env', 'bus', Bn.createType([Bn.i32, Bn.i32, Bn.i32]), Bn.none);
+    if (spec.bus.kind === 'kernel') {
+      for (const f of spec.bus.imports) m.addFunctionImport(f.name, 'kernels', f.name, Bn.createType(f.params), f.result);
+    }
+    addRng4(Bn, m, L);
+
+    const busInstrs: DecodedInstruction[] = [];
+    const pre = new Map<number, number>();
+    const i32 = Bn.i32, f64 = Bn.f64, v128 = Bn.v128;
+    const lset = (i: number, v: E) => m.local.set(i, v);
+    const exitWith = (status: number, pc: E | null, extra: E[] = []) =>
+      m.block(null, [...extra, ...(pc !== null ? [lset(L_PC, pc)] : []), lset(L_STATUS, m.i32.const(status)), m.br('exit')]);
+    const addCounts = (cycles: number, instrs: number): E[] => {
+      const out: E[] = [];
+      if (cycles !== 0) out.push(lset(L_CYC, m.f64.add(m.local.get(L_CYC, f64), m.f64.const(cycles))));
+      if (instrs !== 0) out.push(lset(L_INS, m.f64.add(m.local.get(L_INS, f64), m.f64.const(instrs))));
+      return out;
+    };
+
+    const R = new Bn.Relooper(m);
+    const dispatch = R.addBlockWithSwitch(m.nop(), m.i32.rotr(m.i32.sub(m.local.get(L_PC, i32), m.i32.const(cfg.codeLo)), m.i32.const(2)));
+    const miss = R.addBlock(exitWith(STATUS.MISS, null));
+    const rblock = new Map<Block, number>();
+    // Jumps to addresses without a block go through a block that sets pc, then the dispatch (which misses).
+    const gotos = new Map<number, number>();
+    const goto = (addr: number): number => {
+      const b = cfg.byStart.get(addr >>> 0);
+      if (b) return rblock.get(b)!;
+      let g = gotos.get(addr >>> 0);
+      if (g === undefined) {
+        g = R.addBlock(lset(L_PC, m.i32.const(addr | 0)));
+        R.addBranch(g, dispatch, 0, 0);
+        gotos.set(addr >>> 0, g);
+      }
+      return g;
+    };
+
+    const bodies = new Map<Block, E[]>();
+    for (const block of cfg.blocks) {
+      const costs = block.instrs.map((d) => spec.cost(d.def));
+      const total = costs.reduce((a, b) => a + b, 0);
+      const preCost = total - costs[costs.length - 1];
+      pre.set(block.start, preCost);
+      const code: E[] = [
+        m.if(m.f64.ge(m.f64.add(m.local.get(L_CYC, f64), m.f64.const(preCost)), m.local.get(P_END, f64)),
+          exitWith(STATUS.BUDGET, m.i32.const(block.start))),
+      ];
+      const inline = block.exit === 'fall' ? block.instrs.length : block.instrs.length - 1;
+      let prefix = 0;
+      for (let k = 0; k < inline; k++) {
+        const d = block.instrs[k];
+        const pc = block.start + 4 * k;
+        const bail = ((cyc: number, n: number) => () => exitWith(STATUS.HOST, m.i32.const(pc | 0), addCounts(cyc, n)))(prefix, k);
+        const ctx = context(Bn, m, spec, pc, bail, busInstrs);
+        const emit = spec.allowed(d.def) ? emitterFor(d.def.mnemonic) : undefined;
+        code.push(...(emit ? emit(ctx, d) : [bail()]));
+        prefix += costs[k];
+      }
+      const last = block.instrs[block.instrs.length - 1];
+      const lastPc = block.end - 4;
+      if (block.exit === 'host') {
+        code.push(exitWith(STATUS.HOST, m.i32.const(lastPc | 0), addCounts(prefix, inline)));
+      } else {
+        code.push(...addCounts(total, block.instrs.length));
+        if (block.exit === 'jal') code.push(xset(m, last.rd, m.i32.const((lastPc + 4) | 0)));
+        if (block.exit === 'jalr') {
+          const t = L_TI;
+          code.push(lset(t, m.i32.and(m.i32.add(xget(m, i32, last.rs1), m.i32.const(last.imm)), m.i32.const(-2))));
+          code.push(xset(m, last.rd, m.i32.const((lastPc + 4) | 0)));
+          code.push(lset(L_PC, m.local.get(t, i32)));
+        }
+        if (block.exit === 'wait') {
+          const t = L_TI;
+          code.push(lset(t, xget(m, i32, last.rs1)));
+          code.push(m.if(m.local.get(t, i32), exitWith(STATUS.WAIT, m.i32.const((lastPc + 4) | 0), [m.i32.store(0, 4, m.i32.const(L.waitSteps), m.local.get(t, i32))])));
+        }
+      }
+      bodies.set(block, code);
+      rblock.set(block, R.addBlock(m.block(null, code)));
+    }
+
+    for (const block of cfg.blocks) {
+      const from = rblock.get(block)!;
+      const last = block.instrs[block.instrs.length - 1];
+      const lastPc = block.end - 4;
+      switch (block.exit) {
+        case 'branch':
+          R.addBranch(from, goto(lastPc + last.imm), branchCondition(m, i32, last), 0);
+          R.addBranch(from, goto(block.end), 0, 0);
+          break;
+        case 'jal':
+          R.addBranch(from, goto(lastPc + last.imm), 0, 0);
+          break;
+        case 'jalr': {
+          const prev = block.instrs.length >= 2 ? block.instrs[block.instrs.length - 2] : null;
+          const target = staticJalrTarget(prev, lastPc - 4, last);
+          R.addBranch(from, target !== null && cfg.byStart.has(target) ? goto(target) : dispatch, 0, 0);
+          break;
+        }
+        case 'wait':
+        case 'fall':
+          R.addBranch(from, goto(block.end), 0, 0);
+          break;
+        case 'host':
+          break;
+      }
+      R.addBranchForSwitch(dispatch, from, [(block.start - cfg.codeLo) >>> 2], 0);
+    }
+    R.addBranchForSwitch(dispatch, miss, [], 0);
+    const body = R.renderAndDispose(dispatch, L_LABEL);
+
+    const load: E[] = [];
+    const flush: E[] = [];
+    for (let r = 1; r < 32; r++) {
+      load.push(lset(r, m.i32.load(0, 4, m.i32.const(L.x + 4 * r))));
+      flush.push(m.i32.store(0, 4, m.i32.const(L.x + 4 * r), m.local.get(r, i32)));
+    }
+    load.push(lset(L_PC, m.i32.load(0, 4, m.i32.const(L.pc))), lset(L_CYC, m.f64.load(0, 8, m.i32.const(L.cycles))), lset(L_INS, m.f64.load(0, 8, m.i32.const(L.instructions))));
+    flush.push(
+      m.i32.store(0, 4, m.i32.const(L.pc), m.local.get(L_PC, i32)),
+      m.f64.store(0, 8, m.i32.const(L.cycles), m.local.get(L_CYC, f64)),
+      m.f64.store(0, 8, m.i32.const(L.instructions), m.local.get(L_INS, f64)),
+    );
+    const vars = [
+      ...Array<number>(31).fill(i32), f64, f64, i32, i32, i32,
+      ...Array<number>(N_TI).fill(i32), ...Array<number>(4 + chunks).fill(v128),
+    ];
+    m.addFunction('run', Bn.createType([f64]), i32, vars, m.block(null, [
+      ...load,
+      m.block('exit', [body]),
+      ...flush,
+      m.return(m.local.get(L_STATUS, i32)),
+    ], i32));
+    m.addFunctionExport('run', 'run');
+    if (!m.validate()) throw new Error('translator: the generated module does not validate');
+    if (spec.optimizeLevel > 0) {
+      Bn.setOptimizeLevel(spec.optimizeLevel);
+      Bn.setShrinkLevel(0);
+      m.optimize();
+    }
+    return { binary: m.emitBinary(), busInstrs, pre };
+  } finally {
+    m.dispose();
+  }
+}
+
+function xget(m: binaryen.Module, i32: number, r: number): E {
+  return r === 0 ? m.i32.const(0) : m.local.get(r, i32);
+}
+function xset(m: binaryen.Module, r: number, v: E): E {
+  return r === 0 ? m.drop(v) : m.local.set(r, v);
+}
+
+function branchCondition(m: binaryen.Module, i32: number, d: DecodedInstruction): E {
+  const a = xget(m, i32, d.rs1), b = xget(m, i32, d.rs2);
+  switch (d.def.mnemonic) {
+    case 'beq': return m.i32.eq(a, b);
+    case 'bne': return m.i32.ne(a, b);
+    case 'blt': return m.i32.lt_s(a, b);
+    case 'bge': return m.i32.ge_s(a, b);
+    case 'bltu': return m.i32.lt_u(a, b);
+    case 'bgeu': return m.i32.ge_u(a, b);
+    default: throw new Error(`translator: ${d.def.mnemonic} is not a branch`);
+  }
+}
+
+/** The emit context of one instruction. */
+function context(Bn: B, m: binaryen.Module, spec: ModuleSpec, pc: number, bail: () => E, busInstrs: DecodedInstruction[]): EmitContext {
+  const i32 = Bn.i32;
+  const c: EmitContext = {
+    B: Bn, m, L: spec.L, vbytes: spec.L.vbytes, chunks: spec.L.vbytes / 16,
+    rows: spec.rows, columns: spec.columns, fixedWeights: spec.fixedWeights,
+    codeLo: spec.cfg.codeLo, codeHi: spec.cfg.codeHi, pc,
+    x: (r) => xget(m, i32, r),
+    setX: (r, v) => xset(m, r, v),
+    bail,
+    ti: (k) => {
+      if (k >= N_TI) throw new Error(`translator: i32 temporary ${k} out of range`);
+      return L_TI + k;
+    },
+    tv: (k) => {
+      if (k >= 4 + c.chunks) throw new Error(`translator: v128 temporary ${k} out of range`);
+      return L_TV + k;
+    },
+    bus: (d) => {
+      if (spec.bus.kind === 'kernel') {
+        const fast = spec.bus.emit(c, d);
+        if (fast) return fast;
+      }
+      const id = busInstrs.length;
+      busInstrs.push(d);
+      return [m.call('bus', [m.i32.const(id), xget(m, i32, d.rs1), xget(m, i32, d.rs2)], Bn.none)];
+    },
+    rng4: (addr) => m.call('rng4', [m.i32.const(addr)], Bn.v128),
+  };
+  return c;
+}
+
+/**
+ * rng4(p) -> v128: advances the four lane generators whose s0 words are at p (structure of
+ * arrays: s1 at p + 4 vbytes, s2 at p + 8 vbytes, s3 at p + 12 vbytes) and returns their outputs
+ * (xoshiro128**, as isa/lanes.ts LaneRandom.next).
+ */
+function addRng4(Bn: B, m: binaryen.Module, L: StateLayout): void {
+  const v = Bn.v128, i32 = Bn.i32;
+  const stride = 4 * L.vbytes;
+  const p = () => m.local.get(0, i32);
+  const g = (i: number) => m.local.get(i, v);
+  const s = (i: number, e: E) => m.local.set(i, e);
+  const rotl = (x: () => E, k: number) => m.v128.or(m.i32x4.shl(x(), m.i32.const(k)), m.i32x4.shr_u(x(), m.i32.const(32 - k)));
+  const splat = (k: number) => m.i32x4.splat(m.i32.const(k));
+  // Locals: 1..4 = s0..s3, 5 = result, 6 = t.
+  m.addFunction('rng4', Bn.createType([i32]), v, [v, v, v, v, v, v], m.block(null, [
+    s(1, m.v128.load(0, 16, p())),
+    s(2, m.v128.load(stride, 16, p())),
+    s(3, m.v128.load(2 * stride, 16, p())),
+    s(4, m.v128.load(3 * stride, 16, p())),
+    s(6, m.i32x4.mul(g(2), splat(5))),
+    s(5, m.i32x4.mul(rotl(() => g(6), 7), splat(9))),
+    s(6, m.i32x4.shl(g(2), m.i32.const(9))),
+    s(3, m.v128.xor(g(3), g(1))),
+    s(4, m.v128.xor(g(4), g(2))),
+    s(2, m.v128.xor(g(2), g(3))),
+    s(1, m.v128.xor(g(1), g(4))),
+    s(3, m.v128.xor(g(3), g(6))),
+    s(4, rotl(() => g(4), 11)),
+    m.v128.store(0, 16, p(), g(1)),
+    m.v128.store(stride, 16, p(), g(2)),
+    m.v128.store(2 * stride, 16, p(), g(3)),
+    m.v128.store(3 * stride, 16, p(), g(4)),
+    g(5),
+  ], v));
+}
