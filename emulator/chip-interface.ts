@@ -23,8 +23,10 @@ export interface ChipConfig {
   processorTiming?: 'cycle' | 'ideal';
   /** Euler step in biological ms (default: the image's). */
   dtMs?: number;
-  /** Temporal noise overrides (default: the preset's). */
-  noise?: Partial<{ membrane: number; rate: number; adc_lsb: number }>;
+  /** Temporal noise overrides (default: the preset's), and synaptic filtering (RESEARCH.md §1
+   * "Temporal noise"): rates low-passed with tau_s_ms (biological ms; 0 = off, the default),
+   * errors too when filter_errors, targets with depth x tau_s unless filter_targets is false. */
+  noise?: Partial<{ membrane: number; rate: number; adc_lsb: number; tau_s_ms: number; filter_errors: boolean; filter_targets: boolean }>;
 }
 
 /** Piecewise-constant values of one population: each entry holds from t (ms) until the next. */

@@ -16,7 +16,7 @@ import type {
   Chip, ChipConfig, CircuitParameters, PopulationRecording, PresentOptions, Recording, RunOptions, Schedule,
 } from './chip-interface.js';
 import { Engine } from './engine.js';
-import { blockGain, effectiveMismatch, realiseModel } from './instance.js';
+import { realiseModel, synapseGainOf } from './instance.js';
 import { withLifRouting } from './lif/chip.js';
 import type { EmulatorModel } from './model.js';
 
@@ -219,8 +219,8 @@ class EmulatedChip implements Chip {
   async readWeights(projection: number): Promise<Float32Array> {
     const { engine } = this.ready();
     this.checkProjection(projection);
-    // What the synapse array stores (codes x block scale), as on hardware: the block gains of this
-    // chip instance act on the currents, they are not readable, so they are divided out here.
+    // What the synapse array stores (codes x block scale), as on hardware: the synaptic-input gains
+    // of this chip instance act on the currents, they are not readable, so they are divided out here.
     const w = engine.readWeights(projection);
     forEachForwardWeight(this.requireImage(), this.config, projection, (index, gain) => {
       w[index] /= gain;
@@ -382,18 +382,20 @@ class EmulatedChip implements Chip {
 
 /**
  * The weights a write leaves on the chip, [post][pre]: per forward block, codes round(w / scale)
- * (half away from zero) clamped to the chip's code range, times the block's scale and its gain on
- * this chip instance; float chips store w times the block gain.
+ * (half away from zero) clamped to the chip's code range, times the block's scale and the synaptic
+ * gain of each column on this chip instance; float chips store w times that gain.
  */
-/** Calls fn(index into [post][pre], block gain) for every weight of a projection's forward blocks. */
+/** Calls fn(index into [post][pre], synaptic gain) for every weight of a projection's forward blocks. */
 function forEachForwardWeight(image: ChipImage, config: ChipConfig, projection: number, fn: (index: number, gain: number) => void): void {
   const m = image.manifest;
   const pre = m.projections[projection].pre_size;
-  const mm = effectiveMismatch(m.chip, config);
+  const gainOf = synapseGainOf(m, config);
   for (const b of m.blocks) {
     if (b.projection !== projection || b.kind !== 'forward') continue;
-    const gain = blockGain(config.chipSeed ?? 0, b.core, b.row0, b.col0, mm.synapse_gain);
-    for (let s = 0; s < b.signals; s++) for (let c = 0; c < b.cols; c++) fn((b.neuron0 + c) * pre + b.sig0 + s, gain);
+    for (let c = 0; c < b.cols; c++) {
+      const gain = gainOf(b.core, b.col0 + c);
+      for (let s = 0; s < b.signals; s++) fn((b.neuron0 + c) * pre + b.sig0 + s, gain);
+    }
   }
 }
 
@@ -401,16 +403,16 @@ export function storedWeights(image: ChipImage, config: ChipConfig, projection: 
   const m = image.manifest;
   const chip = m.chip;
   const j = m.projections[projection];
-  const mm = effectiveMismatch(chip, config);
+  const gainOf = synapseGainOf(m, config);
   const isFloat = chip.weights.kind === 'float32';
   const qmax = chip.weights.sign === 'per_row' ? 2 ** chip.weights.bits - 1 : 2 ** (chip.weights.bits - 1) - 1;
   const out = new Float32Array(j.pre_size * j.post_size);
   for (const b of m.blocks) {
     if (b.projection !== projection || b.kind !== 'forward') continue;
-    const gain = blockGain(config.chipSeed ?? 0, b.core, b.row0, b.col0, mm.synapse_gain);
     for (let s = 0; s < b.signals; s++) {
       const k = b.sig0 + s;
       for (let c = 0; c < b.cols; c++) {
+        const gain = gainOf(b.core, b.col0 + c);
         const i = b.neuron0 + c;
         const w = wPostPre[i * j.pre_size + k];
         let stored: number;

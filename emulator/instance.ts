@@ -1,17 +1,21 @@
 /**
  * A chip instance: the fixed-pattern deviations of one physical chip, named by its chip seed.
  * Deviations belong to circuits, not to networks: neuron circuit (core, column) has its own
- * tau_m, tau_r, activation gain and offset; a synapse block's gain belongs to its place on the
- * array (core, first row, first column). So two networks compiled onto the same chip seed meet
- * the same circuits. realiseModel turns an image plus an instance into the EmulatorModel that
- * the engine and the reference step.
+ * tau_m, tau_r, activation gain, offset and synaptic-input gain (the gain every synapse of that
+ * column sees, whichever block of the array it belongs to). So two networks compiled onto the same
+ * chip seed meet the same circuits. A calibration (config.calibration, `lechip calibrate`) sets
+ * the trim DAC of each circuit (emulator/trims.ts) on top of the raw draw. realiseModel turns an
+ * image plus an instance into the EmulatorModel that the engine and the reference step.
+ * (The spiking emulator, emulator/lif/, still draws one gain per synapse block with blockGain.)
  */
 import type { ChipImage, ImageManifest } from '../chip/image-model.js';
 import { RELATIVE_PARAMETERS, type ChipSpecT, type MismatchParameter } from '../chip/spec.js';
 import { UserError } from '../common/diagnostics.js';
 import { Rng, streamKey } from '../common/random.js';
+import { checkCalibration, checkCalibrationFor, type Calibration, type CoreTrims } from './calibration/format.js';
 import type { ChipConfig } from './chip-interface.js';
-import type { EmulatorModel, ModelPopulation, ModelProjection } from './model.js';
+import type { EmulatorModel, ModelPopulation, ModelProjection, SynapticFilter } from './model.js';
+import { applyTrim } from './trims.js';
 
 /** The mismatch actually in force: distribution and sigma per parameter. */
 export type EffectiveMismatch = Record<MismatchParameter, { distribution: 'lognormal' | 'normal'; sigma: number }>;
@@ -48,7 +52,7 @@ export function circuitDeviations(chipSeed: number, core: number, columns: numbe
   return out;
 }
 
-/** Gain of the synapse block at (core, row0, col0). */
+/** Gain of the synapse block at (core, row0, col0) (the lif emulator's per-block synapse gain). */
 export function blockGain(chipSeed: number, core: number, row0: number, col0: number, m: EffectiveMismatch['synapse_gain']): number {
   if (m.sigma === 0) return 1;
   const rng = new Rng(streamKey(chipSeed, `synapse:core${core}`), `row${row0}:col${col0}`);
@@ -61,18 +65,62 @@ function sectionOf(image: ChipImage, name: string): ArrayLike<number> {
   return data;
 }
 
-/** Realised per-neuron circuit parameters of every population (index-aligned with the manifest). */
-export function realiseCircuits(manifest: ImageManifest, config: ChipConfig) {
+/**
+ * The trim codes of config.calibration by core, after checking that the calibration belongs to
+ * this chip instance and covers every core the image uses; undefined without a calibration.
+ */
+export function calibrationTrims(manifest: ImageManifest, config: ChipConfig): Map<number, CoreTrims> | undefined {
+  if (config.calibration === undefined || config.calibration === null) return undefined;
+  const chip = manifest.chip;
+  const cal: Calibration = checkCalibration(config.calibration);
+  checkCalibrationFor(cal, chip, config.chipSeed ?? 0, effectiveMismatch(chip, config));
+  const byCore = new Map(cal.trims.map((t) => [t.core, t]));
+  const used = new Set<number>();
+  for (const p of manifest.populations) for (const c of p.columns) used.add(c.core);
+  for (const b of manifest.blocks) used.add(b.core);
+  for (const core of [...used].sort((a, b) => a - b)) {
+    const t = byCore.get(core);
+    if (!t) {
+      throw new UserError({ message: `the calibration covers cores ${[...byCore.keys()].join(', ')} of chip ${chip.name}, but the image uses core ${core}; calibrate with --cores ${Math.max(...used) + 1}` });
+    }
+    if (t.tau_m.length !== chip.core.neurons) {
+      throw new UserError({ message: `the calibration has ${t.tau_m.length} columns on core ${core}; chip ${chip.name} has ${chip.core.neurons}` });
+    }
+  }
+  return byCore;
+}
+
+/** Untrimmed-and-trimmed circuit values: deviation (and trim, when calibrated) of one parameter per (core, column). */
+function circuitTable(manifest: ImageManifest, config: ChipConfig) {
   const chip = manifest.chip;
   const mm = effectiveMismatch(chip, config);
   const chipSeed = config.chipSeed ?? 0;
+  const trims = calibrationTrims(manifest, config);
   const cache = new Map<string, Float64Array>();
-  const dev = (param: MismatchParameter, core: number) => {
+  /** Realised factor (relative) or addend (offset) of each column of a core, trims applied. */
+  return (param: MismatchParameter, core: number): Float64Array => {
     const key = `${param}:${core}`;
     let v = cache.get(key);
-    if (!v) cache.set(key, (v = circuitDeviations(chipSeed, core, chip.core.neurons, param, mm[param])));
+    if (!v) {
+      v = circuitDeviations(chipSeed, core, chip.core.neurons, param, mm[param]);
+      const codes = trims?.get(core)?.[param];
+      if (codes) for (let c = 0; c < v.length; c++) v[c] = applyTrim(chip, param, v[c], codes[c]);
+      cache.set(key, v);
+    }
     return v;
   };
+}
+
+/** The synaptic-input gain (deviation x trim) of neuron column (core, col) on this chip instance. */
+export function synapseGainOf(manifest: ImageManifest, config: ChipConfig): (core: number, col: number) => number {
+  const table = circuitTable(manifest, config);
+  return (core, col) => table('synapse_gain', core)[col];
+}
+
+/** Realised per-neuron circuit parameters of every population (index-aligned with the manifest). */
+export function realiseCircuits(manifest: ImageManifest, config: ChipConfig) {
+  const chip = manifest.chip;
+  const dev = circuitTable(manifest, config);
   const us2ms = chip.speedup / 1000;
   const range = (p: 'tau_m' | 'tau_r') => [chip.parameters[p].min_us * us2ms, chip.parameters[p].max_us * us2ms];
   return manifest.populations.map((p) => {
@@ -116,9 +164,8 @@ export function realiseModel(image: ChipImage, config: ChipConfig = {}): Emulato
     if (p.model === 'lif')
       throw new UserError({ message: `population ${p.name}: lif (spiking) neurons are not supported by the rate emulator; only le and li run here` });
   }
-  const mm = effectiveMismatch(chip, config);
-  const chipSeed = config.chipSeed ?? 0;
   const circuits = realiseCircuits(m, config);
+  const gainOf = synapseGainOf(m, config);
   const popIndex = new Map(m.populations.map((p) => [p.name, p.index]));
   const populations: ModelPopulation[] = m.populations.map((p, i) => ({
     name: p.name,
@@ -147,21 +194,21 @@ export function realiseModel(image: ChipImage, config: ChipConfig = {}): Emulato
       feedbackWeights: feedback === 'random' ? new Float32Array(j.pre_size * j.post_size) : undefined,
     };
   });
-  // Effective weight = code x block scale x the block's gain on this instance.
+  // Effective weight = code x block scale x the synaptic-input gain of the column it sits in.
   for (const b of m.blocks) {
     if (!b.section) continue;
     const codes = sectionOf(image, b.section);
     const proj = projections[b.projection];
-    const g = blockGain(chipSeed, b.core, b.row0, b.col0, mm.synapse_gain) * b.scale;
     const target = b.kind === 'forward' ? proj.weights : proj.feedbackWeights;
     if (!target) continue;
     const width = b.kind === 'forward' ? m.projections[b.projection].post_size : m.projections[b.projection].pre_size;
-    for (let s = 0; s < b.signals; s++) {
-      const rowBase = (b.sig0 + s) * width + b.neuron0;
-      for (let c = 0; c < b.cols; c++) target[rowBase + c] = codes[s * b.cols + c] * g;
+    for (let c = 0; c < b.cols; c++) {
+      const g = gainOf(b.core, b.col0 + c) * b.scale;
+      for (let s = 0; s < b.signals; s++) target[(b.sig0 + s) * width + b.neuron0 + c] = codes[s * b.cols + c] * g;
     }
   }
   const noise = { membrane: chip.noise.membrane, rate: chip.noise.rate, ...pick(config.noise) };
+  const filter = synapticFilter(config);
   return {
     populations,
     projections,
@@ -172,7 +219,17 @@ export function realiseModel(image: ChipImage, config: ChipConfig = {}): Emulato
     noise: { membrane: noise.membrane, rate: noise.rate },
     seed: config.seed ?? 1,
     learningRule: m.learning.rule,
+    ...(filter ? { filter } : {}),
   };
+}
+
+/** The run's synaptic filtering (config.noise.tau_s_ms > 0), or undefined when off. */
+export function synapticFilter(config: ChipConfig): SynapticFilter | undefined {
+  const n = config.noise;
+  const tau = n?.tau_s_ms ?? 0;
+  if (!(Number.isFinite(tau) && tau >= 0)) throw new UserError({ message: `the synaptic time constant tau_s must be a number of biological ms >= 0 (got ${tau})` });
+  if (tau === 0) return undefined;
+  return { tau_s_ms: tau, errors: n?.filter_errors ?? false, targets: n?.filter_targets ?? true };
 }
 
 function pick(n: ChipConfig['noise']): Partial<{ membrane: number; rate: number }> {
