@@ -113,7 +113,17 @@ export interface ImageManifest {
   populations: ImagePopulation[];
   projections: ImageProjection[];
   blocks: ImageBlock[];
-  firmware?: { name: string; entry: number; text_section: string; data_section?: string; symbols_section?: string };
+  firmware?: {
+    name: string;
+    entry: number;
+    text_section: string;
+    data_section?: string;
+    symbols_section?: string;
+    /** Address at which a core's data section is loaded (the program's .data). */
+    data_base?: number;
+    /** Per-core data (the link pass's tables): the cores whose processors run the firmware. */
+    cores?: { core: number; data_section: string }[];
+  };
   warnings: string[];
   sections: SectionInfo[];
 }

@@ -1,13 +1,14 @@
 /**
  * The compiler pipeline: one registry of passes (name, one-line description, the IR it dumps),
  * run in order by `compile`, listed by `--help`, and dumped by `--emit`.
- *   validate → lower → place → quantise → timescale → emit
+ *   validate → lower → place → quantise → timescale → link → emit
  */
 import { toolVersion } from '../common/paths.js';
 import type { ChipImage } from '../chip/image-model.js';
 import type { ChipSpecT } from '../chip/spec.js';
 import { emit } from './emit.js';
 import type { Lowered, Network, Placed, Quantised, Timed } from './ir.js';
+import { link, type Linked } from './link.js';
 import { lower } from './lower.js';
 import { place } from './place.js';
 import { quantise } from './quantise.js';
@@ -33,11 +34,12 @@ export interface Stages {
   placed: Placed;
   quantised: Quantised;
   timed: Timed;
+  linked: Linked;
 }
 
 /** IRs that can be dumped (`--emit`). */
-export type StageName = 'ir' | 'lowered' | 'placed' | 'quantised' | 'timed';
-export const STAGE_NAMES: readonly StageName[] = ['ir', 'lowered', 'placed', 'quantised', 'timed'];
+export type StageName = 'ir' | 'lowered' | 'placed' | 'quantised' | 'timed' | 'linked';
+export const STAGE_NAMES: readonly StageName[] = ['ir', 'lowered', 'placed', 'quantised', 'timed', 'linked'];
 
 interface PipelineState {
   text: string;
@@ -103,10 +105,19 @@ export const PASSES: readonly Pass[] = [
     },
   },
   {
-    name: 'emit',
-    description: 'the chip image: manifest (both time units, placement, quantisation reports) and typed sections',
+    name: 'link',
+    description: "assemble the plasticity firmware (firmware-models/le.s) and write each core's table: plastic blocks, learning biases, rates",
+    produces: 'linked',
     run: (s) => {
-      s.image = emit(need(s.stages.timed, 'emit'), { toolVersion: s.opts.toolVersion ?? toolVersion() });
+      s.stages.linked = link(need(s.stages.timed, 'link'));
+    },
+  },
+  {
+    name: 'emit',
+    description: 'the chip image: manifest (both time units, placement, quantisation reports), typed sections and the linked firmware',
+    run: (s) => {
+      const linked = need(s.stages.linked, 'emit');
+      s.image = emit(linked.timed, { toolVersion: s.opts.toolVersion ?? toolVersion(), firmware: linked.firmware, warnings: linked.warnings });
     },
   },
 ];
@@ -126,7 +137,7 @@ export function runPasses(text: string, opts: CompileOptions, stopAfter?: string
 export function compile(text: string, opts: CompileOptions): { image: ChipImage; stages: Stages; warnings: string[] } {
   const { stages, image } = runPasses(text, opts);
   const all = stages as Stages;
-  return { image: need(image, 'compile'), stages: all, warnings: [...all.quantised.warnings] };
+  return { image: need(image, 'compile'), stages: all, warnings: [...all.quantised.warnings, ...all.linked.warnings] };
 }
 
 /** The pass that produces a dumpable IR (for `--emit NAME`: run up to it). */
@@ -152,6 +163,8 @@ function dumpBody(name: StageName, stages: Partial<Stages>): unknown {
       return dumpQuantised(need(stages.quantised, 'dump quantised'));
     case 'timed':
       return dumpTimed(need(stages.timed, 'dump timed'));
+    case 'linked':
+      return dumpLinked(need(stages.linked, 'dump linked'));
   }
 }
 
@@ -219,5 +232,19 @@ function dumpTimed(t: Timed): unknown {
     t_pres_ms: t.t_pres_ms,
     t_pres_hw_us: t.t_pres_hw_us,
     tau_us: t.tau_us,
+  };
+}
+
+function dumpLinked(l: Linked): unknown {
+  const f = l.firmware;
+  if (!f) return { firmware: null, note: 'nothing learns (learning rule none or no plastic projection): no firmware is linked', warnings: l.warnings };
+  return {
+    firmware: f.name,
+    entry: f.entry,
+    text_bytes: f.text.length * 4,
+    data_base: f.data_base,
+    symbols: { le_table: f.symbols.le_table, le_passes: f.symbols.le_passes },
+    cores: f.cores,
+    warnings: l.warnings,
   };
 }

@@ -5,10 +5,22 @@
  */
 import type { ChipImage, ImageBlock, ImageManifest, ImagePopulation, ImageProjection, SectionData, SectionInfo } from '../chip/image-model.js';
 import type { Timed } from './ir.js';
+import type { LinkedFirmware } from './link.js';
 
 export interface EmitOptions {
   /** lechip's version, written into the manifest. */
   toolVersion: string;
+  /** The linked plasticity firmware (compiler/link.ts), if anything learns. */
+  firmware?: LinkedFirmware | null;
+  /** Warnings of passes after quantise (link). */
+  warnings?: string[];
+}
+
+/** Section names of the firmware: its text, its symbols, and one data section per core. */
+export const FIRMWARE_TEXT_SECTION = 'firmware_text';
+export const FIRMWARE_SYMBOLS_SECTION = 'symbols';
+export function firmwareDataSection(core: number): string {
+  return `firmware_data:${core}`;
 }
 
 /** Section name of a population's float32 bias vector. */
@@ -95,6 +107,23 @@ export function emit(t: Timed, opts: EmitOptions): ChipImage {
     return out;
   });
 
+  let firmware: ImageManifest['firmware'];
+  const fw = opts.firmware;
+  if (fw) {
+    add(FIRMWARE_TEXT_SECTION, 'firmware_text', Uint32Array.from(fw.text));
+    // Symbols as UTF-8 JSON ({ name: address }), for disassembly and the host's reports.
+    add(FIRMWARE_SYMBOLS_SECTION, 'symbols', new TextEncoder().encode(JSON.stringify(fw.symbols)));
+    fw.cores.forEach((t, n) => add(firmwareDataSection(t.core), 'firmware_data', fw.data[n]));
+    firmware = {
+      name: fw.name,
+      entry: fw.entry,
+      text_section: FIRMWARE_TEXT_SECTION,
+      symbols_section: FIRMWARE_SYMBOLS_SECTION,
+      data_base: fw.data_base,
+      cores: fw.cores.map((t) => ({ core: t.core, data_section: firmwareDataSection(t.core) })),
+    };
+  }
+
   const manifest: ImageManifest = {
     format: 'lechip/image@1',
     tool_version: opts.toolVersion,
@@ -107,7 +136,8 @@ export function emit(t: Timed, opts: EmitOptions): ChipImage {
     populations,
     projections,
     blocks,
-    warnings: [...q.warnings],
+    ...(firmware ? { firmware } : {}),
+    warnings: [...q.warnings, ...(opts.warnings ?? [])],
     sections: infos,
   };
   return { manifest, sections };

@@ -476,6 +476,60 @@ export class Engine {
     return out;
   }
 
+  // ------------------------------------------------------------ live views for the plasticity processor's bus
+  // (emulator/core-bus.ts): the processor reads and writes single row segments, so it works on the
+  // engine's memory in place. Memory never grows after construction, so the views stay valid.
+
+  /** Live view of a projection's weights in the hardware layout, row k (presynaptic signal) at k * stride. */
+  weightsView(proj: number): { view: Float32Array; stride: number } {
+    const L = this.proj(proj);
+    return { view: this.mem.f32(L.W, L.nPre * L.stride), stride: L.stride };
+  }
+
+  /** Live view of a projection's random feedback weights B, row i (post neuron) at i * stride; null without random feedback. */
+  feedbackView(proj: number): { view: Float32Array; stride: number } | null {
+    const L = this.proj(proj);
+    if (!L.B) return null;
+    const stride = pad4(L.nPre);
+    return { view: this.mem.f32(L.B, L.nPost * stride), stride };
+  }
+
+  /**
+   * Live view of what a population drove onto its rows in the last step ('drive': r^{t-1} of a
+   * neuron population or the input x^t, low-passed when synaptic filtering is on), or of its
+   * last step's 'diff' (ubrm − basal) or 'basal'.
+   */
+  signalView(pop: number | string, name: 'drive' | 'diff' | 'basal'): Float32Array {
+    const pi = this.popIndex(pop);
+    const L = this.pops[pi];
+    const ptr = name === 'drive' ? (this.filtered ? L.rbarPrev : L.rPrev) : name === 'diff' ? L.diff : L.basal;
+    if (!ptr) throw new Error(`${this.model.populations[pi].name} has no ${name}`);
+    return this.mem.f32(ptr, L.size);
+  }
+
+  /** Live view of one circuit parameter (or the bias) of a non-input population. */
+  parameterView(pop: number | string, key: keyof EngineParameters): Float32Array {
+    const L = this.neuronPop(pop);
+    const ptr = { tau_m_ms: L.tauM, tau_r_ms: L.tauR, gain: L.gain, offset: L.offset, bias: L.bias }[key];
+    return this.mem.f32(ptr, L.size);
+  }
+
+  /**
+   * The engine's whole layout (weights, parameters, dynamic state, noise generators, step program)
+   * and its step counter, for checkpoints: restoring it into an engine of the same model continues
+   * bit for bit. The presentation staging buffers are left out.
+   */
+  saveMemory(): { bytes: Uint8Array; steps: number } {
+    return { bytes: new Uint8Array(this.mem.memory.buffer, 0, this.pres.rec).slice(), steps: this.stepCount };
+  }
+
+  /** Restores a saveMemory() image taken from an engine of the same model and options. */
+  restoreMemory(saved: { bytes: Uint8Array; steps: number }): void {
+    if (saved.bytes.length !== this.pres.rec) throw new Error(`engine memory image of ${saved.bytes.length} bytes; this layout has ${this.pres.rec}`);
+    new Uint8Array(this.mem.memory.buffer, 0, this.pres.rec).set(saved.bytes);
+    this.stepCount = saved.steps;
+  }
+
   private flags(learn: boolean, nudge: boolean): number {
     return (learn ? FLAG_LEARN : 0) | (nudge ? FLAG_NUDGE : 0) | (this.fused ? 0 : FLAG_UNFUSED);
   }

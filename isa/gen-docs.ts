@@ -10,7 +10,7 @@ import { projectRoot } from '../common/paths.js';
 import { PSEUDO } from './assembler.js';
 import { RETURN_ADDRESS } from '../emulator/processor/interpreter.js';
 import { INSTRUCTIONS, OBSERVABLES, PARAMETERS, SYSCALLS, syntaxOf } from './table.js';
-import { BIAS_RANGE } from '../emulator/parameter-dac.js';
+import { BIAS_RANGE } from '../chip/parameter-dac.js';
 import { CYCLE_CLASSES, type InstrDef } from './types.js';
 
 const PRESETS = ['ideal', 'spikey', 'bss1', 'bss2'] as const;

@@ -14,12 +14,12 @@ const small = () =>
 
 describe('compile', () => {
   it('registers the passes in pipeline order, each with a one-line description', () => {
-    expect(PASSES.map((p) => p.name)).toEqual(['validate', 'lower', 'place', 'quantise', 'timescale', 'emit']);
+    expect(PASSES.map((p) => p.name)).toEqual(['validate', 'lower', 'place', 'quantise', 'timescale', 'link', 'emit']);
     for (const p of PASSES) {
       expect(p.description.length).toBeGreaterThan(20);
       expect(p.description).not.toContain('\n');
     }
-    expect(STAGE_NAMES.map(passProducing)).toEqual(['validate', 'lower', 'place', 'quantise', 'timescale']);
+    expect(STAGE_NAMES.map(passProducing)).toEqual(['validate', 'lower', 'place', 'quantise', 'timescale', 'link']);
   });
 
   it('returns the image, every stage, and the warnings; stages chain one into the next', () => {

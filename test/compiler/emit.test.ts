@@ -66,8 +66,10 @@ function expectConsistent(img: ChipImage): void {
     const info = m.sections.find((s) => s.name === b.section)!;
     expect(info).toMatchObject({ kind: 'synapse_block', dtype: fixed ? 'i8' : 'f32', length: b.signals * b.cols });
   }
-  // Every section is referenced by exactly one population or block.
-  const referenced = [...m.populations.map((p) => p.bias_section), ...m.blocks.map((b) => b.section)].filter(Boolean);
+  // Every section is referenced by exactly one population, block or firmware part.
+  const fw = m.firmware;
+  const firmwareSections = fw ? [fw.text_section, fw.symbols_section, ...(fw.cores ?? []).map((c) => c.data_section)] : [];
+  const referenced = [...m.populations.map((p) => p.bias_section), ...m.blocks.map((b) => b.section), ...firmwareSections].filter(Boolean);
   expect(referenced.sort()).toEqual([...img.sections.keys()].sort());
 }
 

@@ -5,7 +5,7 @@
  * or of absolute offset (offset: untrimmed + x). Shared by the core bus, the link pass and the
  * firmware references so that all three quantise alike.
  */
-import type { ChipSpecT } from '../chip/spec.js';
+import type { ChipSpecT } from './spec.js';
 
 /** Full scale of the bias DAC in rate units (our assumption; docs/isa.md). */
 export const BIAS_RANGE = 2;
