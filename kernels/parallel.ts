@@ -17,7 +17,8 @@
 //   BARRIER         every thread waits until all have arrived
 //
 // Barrier record (16-byte aligned, i32 words): 0 arrived count, 1 sense, 2 threads, 3 sleepers,
-// 4 abort (set by the host when a thread failed: waiting threads give up), 5 spin limit.
+// 4 abort (set by the host when a thread failed: waiting threads give up), 5 spin limit, 6 sleeps
+// (how often a thread gave up spinning and slept: a diagnostic for the benchmarks).
 import { mv_forward_cols, mv_forward_update_cols, mv_update_cols, vec_mul_acc } from './matrix';
 import { FLAG_LEARN, FLAG_UNFUSED, OP_BYTES, stepOnce } from './program';
 
@@ -43,6 +44,8 @@ export const OP_BARRIER: i32 = 103;
 @inline const B_ABORT: usize = 16;
 // @ts-ignore: decorator
 @inline const B_SPIN: usize = 20;
+// @ts-ignore: decorator
+@inline const B_SLEEPS: usize = 24;
 /** A sleeping thread re-checks the abort word this often (ns). */
 // @ts-ignore: decorator
 @inline const WAIT_NS: i64 = 50_000_000;
@@ -89,6 +92,7 @@ export function barrier_wait(bar: usize): i32 {
       continue;
     }
     if (atomic.load<i32>(bar, B_ABORT) != 0) return 1;
+    atomic.add<i32>(bar, 1, B_SLEEPS);
     atomic.add<i32>(bar, 1, B_SLEEPERS);
     memory.atomic.wait32(bar + B_SENSE, sense, WAIT_NS);
     atomic.sub<i32>(bar, 1, B_SLEEPERS);
