@@ -119,6 +119,8 @@ export interface ImageManifest {
     text_section: string;
     data_section?: string;
     symbols_section?: string;
+    /** The Euler step (biological ms) the firmware's per-step learning rates are linked for. */
+    dt_ms?: number;
     /** Address at which a core's data section is loaded (the program's .data). */
     data_base?: number;
     /** Per-core data (the link pass's tables): the cores whose processors run the firmware. */

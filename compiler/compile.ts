@@ -25,6 +25,8 @@ export interface CompileOptions {
   seed?: number;
   /** Tool version written into the image; default lechip's package version. */
   toolVersion?: string;
+  /** Euler step the run will use, biological ms, when it is not the description's (the firmware's per-step rates are linked for it). */
+  dtMs?: number;
 }
 
 /** Every intermediate representation of one compile. */
@@ -109,7 +111,7 @@ export const PASSES: readonly Pass[] = [
     description: "assemble the plasticity firmware (firmware-models/le.s) and write each core's table: plastic blocks, learning biases, rates",
     produces: 'linked',
     run: (s) => {
-      s.stages.linked = link(need(s.stages.timed, 'link'));
+      s.stages.linked = link(need(s.stages.timed, 'link'), { dtMs: s.opts.dtMs });
     },
   },
   {

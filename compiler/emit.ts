@@ -116,6 +116,7 @@ export function emit(t: Timed, opts: EmitOptions): ChipImage {
     fw.cores.forEach((t, n) => add(firmwareDataSection(t.core), 'firmware_data', fw.data[n]));
     firmware = {
       name: fw.name,
+      dt_ms: fw.dt_ms,
       entry: fw.entry,
       text_section: FIRMWARE_TEXT_SECTION,
       symbols_section: FIRMWARE_SYMBOLS_SECTION,

@@ -102,6 +102,8 @@ export interface CoreTable {
 /** The linked firmware: one text for every core, one data image per core with work to do. */
 export interface LinkedFirmware {
   name: string;
+  /** The Euler step the rates are per, biological ms. */
+  dt_ms: number;
   text: Uint32Array;
   entry: number;
   data_base: number;
@@ -149,8 +151,8 @@ export function fixedPoint(c: number, preshift = 0): { k: number; shift: number;
   return { k: KMAX, shift: 0, saturated: true, vanishing: false };
 }
 
-/** Runs the link pass. */
-export function link(t: Timed): Linked {
+/** Runs the link pass; `dtMs` overrides the description's dt for the per-step rates (a run at another dt). */
+export function link(t: Timed, opts: { dtMs?: number } = {}): Linked {
   const q = t.quantised;
   const l = q.placed.lowered;
   const { chip, network: net } = l;
@@ -165,7 +167,9 @@ export function link(t: Timed): Linked {
   const mode = isFloat ? MODE.float : chip.weights.sign === 'per_row' ? MODE.fixedPerRow : MODE.fixedPerSynapse;
   const adc = adcLane(chip);
   const byName = new Map(net.populations.map((p) => [p.name, p]));
-  const rateOf = (eta_scale: number) => net.learning.eta * eta_scale * t.dt_ms;
+  const dtMs = opts.dtMs ?? t.dt_ms;
+  // The same product, in the same order, as the engine's kernel rate (emulator/engine.ts).
+  const rateOf = (eta_scale: number) => net.learning.eta * eta_scale * dtMs;
   const blocks = q.blocks;
   // A transpose feedback block follows W^T with the forward blocks' code scale.
   const forwardScale = new Map<number, number>();
@@ -255,7 +259,7 @@ export function link(t: Timed): Linked {
   }
   return {
     timed: t,
-    firmware: { name: LE_FIRMWARE, text: prog.text, entry: prog.entry, data_base: prog.dataBase, symbols: { ...prog.symbols }, cores, data },
+    firmware: { name: LE_FIRMWARE, dt_ms: dtMs, text: prog.text, entry: prog.entry, data_base: prog.dataBase, symbols: { ...prog.symbols }, cores, data },
     warnings,
   };
 }

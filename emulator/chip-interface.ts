@@ -21,6 +21,10 @@ export interface ChipConfig {
   /** Trim codes written by `lechip calibrate` for this chip seed. */
   calibration?: unknown;
   processorTiming?: 'cycle' | 'ideal';
+  /** Who applies the LE plasticity when learning is on: the image's firmware on the plasticity
+   * processors ('firmware', the default when the image has firmware) or the engine's built-in
+   * update kernel ('kernel', the performance baseline). */
+  plasticity?: 'firmware' | 'kernel';
   /** Euler step in biological ms (default: the image's). */
   dtMs?: number;
   /** Temporal noise overrides (default: the preset's), and synaptic filtering (RESEARCH.md §1
@@ -56,6 +60,28 @@ export interface Recording {
   /** Hardware time this run covered, us. */
   hw_us: number;
   steps: number;
+  /** The plasticity processors' work during this run (chips that report it). */
+  processor?: ProcessorReport;
+}
+
+/** What applied the plasticity and how much work it took (cumulative since configure). */
+export interface ProcessorReport {
+  /** 'firmware': the processors ran the image's firmware; 'kernel': the engine's update kernel; 'none': nothing learns. */
+  plasticity: 'firmware' | 'kernel' | 'none';
+  timing: 'cycle' | 'ideal';
+  /** Processors running firmware. */
+  processors: number;
+  /** Analog steps run with learning on. */
+  learning_steps: number;
+  /** Instruction cycles and instructions, summed over processors. */
+  cycles: number;
+  instructions: number;
+  /** Hardware time the firmware kept each processor busy (cycles / clock), us; its largest value and mean. */
+  busy_hw_us: number[];
+  busy_hw_us_max: number;
+  busy_hw_us_mean: number;
+  /** Full passes of each processor over its plastic rows (firmware); the kernel updates every plastic synapse every step. */
+  passes: (number | null)[];
 }
 
 /** Samples presented one after another for T_pres each, state carried over. */
@@ -106,5 +132,11 @@ export interface Chip {
   reset(): Promise<void>;
   /** Current biological and hardware time. */
   time(): { t_bio_ms: number; t_hw_us: number };
+  /** The plasticity processors' work since configure (optional: chips that have processors). */
+  processorReport?(): ProcessorReport;
+  /** The chip's complete dynamic state (weights, neuron state, noise streams, processors) for checkpoints (optional). */
+  saveState?(): Promise<Uint8Array>;
+  /** Restores saveState()'s bytes on a chip loaded and configured the same way (optional). */
+  restoreState?(state: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }

@@ -26,12 +26,13 @@
  * Parameters: the soma column (chunk 0) of a neuron holds its bias and trims (emulator/parameter-dac.ts).
  */
 import type { ChipImage, ImageBlock } from '../chip/image-model.js';
-import type { ChipSpecT } from '../chip/spec.js';
+import { biasCodeRange, biasLsb, trimLaneRange, trimLsb, valueToCode } from '../chip/parameter-dac.js';
+import type { ChipSpecT, MismatchParameter } from '../chip/spec.js';
 import type { ChipConfig } from './chip-interface.js';
 import type { Engine, EngineParameters } from './engine.js';
-import { blockGain, effectiveMismatch } from './instance.js';
-import { biasLsb, dacCodeMax, trimLsb, valueToCode } from '../chip/parameter-dac.js';
+import { calibrationTrims, synapseGainOf } from './instance.js';
 import type { ProcessorBus } from './processor/bus.js';
+import { trimValue } from './trims.js';
 
 /** The analog step counter the buses of a chip share (it counts steps run while the processors run). */
 export interface StepCounter {
@@ -45,8 +46,8 @@ interface CodeBlock {
   exc: Int32Array;
   /** [signals][cols]: inhibitory magnitudes (per_row only). */
   inh: Int32Array | null;
-  /** Effective weight of one code: block scale × block gain on this chip instance. */
-  unit: number;
+  /** Effective weight of one code per column: block scale × the column's synaptic-input gain on this instance. */
+  unit: Float64Array;
   /** Engine storage this block writes: weights [row k][stride] (forward) or B [row i][stride] (random feedback). */
   view: Float32Array;
   stride: number;
@@ -67,7 +68,7 @@ export class SynapseStore {
   constructor(image: ChipImage, engine: Engine, config: ChipConfig) {
     const m = image.manifest;
     this.perRow = m.chip.weights.sign === 'per_row';
-    const mm = effectiveMismatch(m.chip, config);
+    const gainOf = synapseGainOf(m, config);
     for (const b of m.blocks) {
       if (!b.section) continue;
       const codes = image.sections.get(b.section);
@@ -86,7 +87,7 @@ export class SynapseStore {
         } else exc[i] = c;
       }
       // The same association as instance.ts's realiseModel, so unchanged codes give unchanged weights.
-      const unit = blockGain(config.chipSeed ?? 0, b.core, b.row0, b.col0, mm.synapse_gain) * b.scale;
+      const unit = Float64Array.from({ length: b.cols }, (_, c) => gainOf(b.core, b.col0 + c) * b.scale);
       this.blocks.set(b.id, { block: b, exc, inh, unit, view: storage.view, stride: storage.stride, forward: b.kind === 'forward' });
       if (b.kind === 'forward') {
         const j = m.projections[b.projection];
@@ -114,7 +115,7 @@ export class SynapseStore {
     const code = cb.inh ? cb.exc[idx] - cb.inh[idx] : cb.exc[idx];
     const b = cb.block;
     // Forward: W [pre signal][post neuron]; random feedback: B [post signal][pre neuron]: both row = signal.
-    cb.view[(b.sig0 + s) * cb.stride + b.neuron0 + c] = code * cb.unit;
+    cb.view[(b.sig0 + s) * cb.stride + b.neuron0 + c] = code * cb.unit[c];
   }
 
   /** The forward block and element index holding W[k][i] of a projection (transpose reads), or null. */
@@ -134,7 +135,7 @@ export class SynapseStore {
       const b = cb.block;
       for (let s = 0; s < b.signals; s++) {
         for (let c = 0; c < b.cols; c++) {
-          const q = cb.view[(b.sig0 + s) * cb.stride + b.neuron0 + c] / cb.unit;
+          const q = cb.view[(b.sig0 + s) * cb.stride + b.neuron0 + c] / cb.unit[c];
           const code = q < 0 ? -Math.round(-q) : Math.round(q);
           const idx = s * b.cols + c;
           if (cb.inh) {
@@ -172,14 +173,60 @@ interface ColumnInfo {
   obs: Float32Array[];
 }
 
-/** The five parameter kinds of vldp/vstp, in selector order. */
+/** The five parameter kinds of vldp/vstp, in selector order: engine key and trim parameter. */
 const PARAM_KEYS: (keyof EngineParameters)[] = ['bias', 'tau_m_ms', 'tau_r_ms', 'gain', 'offset'];
+const TRIM_PARAM: (MismatchParameter | null)[] = [null, 'tau_m', 'tau_r', 'gain', 'offset'];
 
-/** Trim state of one neuron parameter: the untrimmed value and the trim x in force, per neuron. */
-interface TrimState {
+/** Trim state of one neuron parameter of a population: the untrimmed value and the trim t in force, per neuron. */
+export interface TrimState {
   base: Float64Array;
-  x: Float64Array;
+  t: Float64Array;
   view: Float32Array;
+}
+
+/** The trims of a chip: per `population:kind`, created on first use from the calibration in force. */
+export class TrimTable {
+  private readonly states = new Map<string, TrimState>();
+  private readonly calibration: ReturnType<typeof calibrationTrims>;
+
+  constructor(private readonly image: ChipImage, private readonly engine: Engine, config: ChipConfig) {
+    this.calibration = calibrationTrims(image.manifest, config);
+  }
+
+  /** The state of parameter `kind` (1..4) of population `pop`. */
+  get(pop: number, kind: number): TrimState {
+    const key = `${pop}:${kind}`;
+    let st = this.states.get(key);
+    if (st) return st;
+    const view = this.engine.parameterView(pop, PARAM_KEYS[kind]);
+    const param = TRIM_PARAM[kind]!;
+    const t = new Float64Array(view.length);
+    // The calibration's trim of each neuron's soma column is in force at the start.
+    const chip = this.image.manifest.chip;
+    for (const cr of this.image.manifest.populations[pop].columns) {
+      const codes = this.calibration?.get(cr.core)?.[param];
+      if (!codes || cr.chunk !== 0) continue;
+      for (let n = 0; n < cr.count; n++) t[cr.neuron0 + n] = trimValue(chip, codes[cr.col0 + n]);
+    }
+    const base = Float64Array.from(view, (v, i) => (param === 'offset' ? v - t[i] : v / (1 + t[i])));
+    st = { base, t, view };
+    this.states.set(key, st);
+    return st;
+  }
+
+  /** The trims in force, per `population:kind` (checkpoints). */
+  save(): Record<string, { base: Float64Array; t: Float64Array }> {
+    return Object.fromEntries([...this.states].map(([k, v]) => [k, { base: v.base.slice(), t: v.t.slice() }]));
+  }
+
+  /** Puts saved trims back (the engine's parameter values are restored with its memory). */
+  restore(saved: Record<string, { base: Float64Array; t: Float64Array }>): void {
+    this.states.clear();
+    for (const [key, v] of Object.entries(saved)) {
+      const [pop, kind] = key.split(':').map(Number);
+      this.states.set(key, { base: Float64Array.from(v.base), t: Float64Array.from(v.t), view: this.engine.parameterView(pop, PARAM_KEYS[kind]) });
+    }
+  }
 }
 
 /** The ProcessorBus of one core on the engine. */
@@ -194,7 +241,6 @@ export class CoreBus implements ProcessorBus {
   private readonly rowInfo: (RowInfo | null)[];
   private readonly colInfo: (ColumnInfo | null)[];
   private readonly fixed: boolean;
-  private readonly trims: Map<string, TrimState>;
   private readonly chip: ChipSpecT;
   private readonly tauRangeMs: { tau_m_ms: [number, number]; tau_r_ms: [number, number] };
 
@@ -204,15 +250,14 @@ export class CoreBus implements ProcessorBus {
     private readonly engine: Engine,
     private readonly store: SynapseStore | null,
     private readonly counter: StepCounter,
-    /** Trim state shared by all cores (a population may span cores), keyed `pop:param`. */
-    trims: Map<string, TrimState>,
+    /** Trim state shared by all cores (a population may span cores). */
+    private readonly trims: TrimTable,
   ) {
     const m = image.manifest;
     this.chip = m.chip;
     this.rows = m.chip.core.rows;
     this.columns = m.chip.core.neurons;
     this.fixed = m.chip.weights.kind !== 'float32';
-    this.trims = trims;
     const us2ms = m.chip.speedup / 1000;
     this.tauRangeMs = {
       tau_m_ms: [m.chip.parameters.tau_m.min_us * us2ms, m.chip.parameters.tau_m.max_us * us2ms],
@@ -333,35 +378,43 @@ export class CoreBus implements ProcessorBus {
         out[i] = 0;
         continue;
       }
-      const value = kind === 0 ? this.engine.parameterView(ci.pop, 'bias')[ci.neuron] : this.trim(ci.pop, kind).x[ci.neuron];
-      out[i] = codes ? valueToCode(value, kind === 0 ? biasLsb(this.chip) : trimLsb(this.chip), dacCodeMax(this.chip)) : value;
+      const value = kind === 0 ? this.engine.parameterView(ci.pop, 'bias')[ci.neuron] : this.trims.get(ci.pop, kind).t[ci.neuron];
+      out[i] = codes ? valueToCode(value, this.lsb(kind), this.range(kind)) : value;
     }
   }
 
   writeParameter(kind: number, col0: number, values: Int32Array | Float32Array, lanes: number): void {
     const codes = values instanceof Int32Array;
-    const max = dacCodeMax(this.chip);
-    const lsb = kind === 0 ? biasLsb(this.chip) : trimLsb(this.chip);
-    const range = this.chip.parameters.trim_range;
+    const lsb = this.lsb(kind);
+    const range = this.range(kind);
+    const tMax = this.chip.parameters.trim_range;
     for (let i = 0; i < lanes; i++) {
       const ci = this.colInfo[col0 + i];
       if (!ci || !ci.soma) continue;
       const bias = kind === 0 ? this.engine.parameterView(ci.pop, 'bias') : null;
-      const t = kind === 0 ? null : this.trim(ci.pop, kind);
-      const current = bias ? bias[ci.neuron] : t!.x[ci.neuron];
+      const st = kind === 0 ? null : this.trims.get(ci.pop, kind);
+      const current = bias ? bias[ci.neuron] : st!.t[ci.neuron];
       let value: number;
       if (codes) {
-        const code = Math.max(-max, Math.min(max, values[i]));
+        const code = Math.max(range.min, Math.min(range.max, values[i]));
         // A DAC cell written with the code it already holds keeps its value.
-        if (code === valueToCode(current, lsb, max)) continue;
+        if (code === valueToCode(current, lsb, range)) continue;
         value = code * lsb;
       } else {
         value = values[i];
-        if (t) value = Math.max(-range, Math.min(range, value));
+        if (st) value = Math.max(-tMax, Math.min(tMax, value));
       }
       if (bias) bias[ci.neuron] = value;
-      else this.setTrim(t!, kind, ci.neuron, value);
+      else this.setTrim(st!, kind, ci.neuron, value);
     }
+  }
+
+  private lsb(kind: number): number {
+    return kind === 0 ? biasLsb(this.chip) : trimLsb(this.chip);
+  }
+
+  private range(kind: number): { min: number; max: number } {
+    return kind === 0 ? biasCodeRange(this.chip) : trimLaneRange(this.chip);
   }
 
   advanceAnalog(steps: number): void {
@@ -369,21 +422,8 @@ export class CoreBus implements ProcessorBus {
     this.onAdvance(steps);
   }
 
-  /** The trim state of a population's parameter `kind` (1..4), created on first use. */
-  private trim(pop: number, kind: number): TrimState {
-    const key = `${pop}:${kind}`;
-    let t = this.trims.get(key);
-    if (!t) {
-      const view = this.engine.parameterView(pop, PARAM_KEYS[kind]);
-      // Trims start at 0: the realised values are the untrimmed ones.
-      t = { base: Float64Array.from(view), x: new Float64Array(view.length), view };
-      this.trims.set(key, t);
-    }
-    return t;
-  }
-
   private setTrim(t: TrimState, kind: number, neuron: number, x: number): void {
-    t.x[neuron] = x;
+    t.t[neuron] = x;
     const key = PARAM_KEYS[kind];
     let v = key === 'offset' ? t.base[neuron] + x : t.base[neuron] * (1 + x);
     if (key === 'tau_m_ms' || key === 'tau_r_ms') {
@@ -400,13 +440,11 @@ function overlap(col0: number, lanes: number, bcol0: number, bcols: number): [nu
 }
 
 /** The buses of every core of an image on one engine, sharing codes, trims and the step counter. */
-export function createCoreBuses(image: ChipImage, engine: Engine, config: ChipConfig, counter: StepCounter): { buses: CoreBus[]; store: SynapseStore | null; trims: Map<string, TrimState> } {
+export function createCoreBuses(image: ChipImage, engine: Engine, config: ChipConfig, counter: StepCounter): { buses: CoreBus[]; store: SynapseStore | null; trims: TrimTable } {
   const m = image.manifest;
   const store = m.chip.weights.kind === 'float32' ? null : new SynapseStore(image, engine, config);
-  const trims = new Map<string, TrimState>();
+  const trims = new TrimTable(image, engine, config);
   const buses: CoreBus[] = [];
   for (let core = 0; core < m.system.cores; core++) buses.push(new CoreBus(core, image, engine, store, counter, trims));
   return { buses, store, trims };
 }
-
-export type { TrimState };

@@ -13,9 +13,12 @@ import { decodeImage } from '../chip/image.js';
 import type { ChipImage, ImageManifest } from '../chip/image-model.js';
 import { UserError, pointerKey } from '../common/diagnostics.js';
 import type {
-  Chip, ChipConfig, CircuitParameters, PopulationRecording, PresentOptions, Recording, RunOptions, Schedule,
+  Chip, ChipConfig, CircuitParameters, PopulationRecording, PresentOptions, ProcessorReport, Recording, RunOptions, Schedule,
 } from './chip-interface.js';
 import { Engine } from './engine.js';
+import { FirmwareRuntime, type RuntimeState } from './firmware-runtime.js';
+import { filterOn } from './synaptic-filter.js';
+import { packState, unpackState } from './state-pack.js';
 import { realiseModel, synapseGainOf } from './instance.js';
 import { withLifRouting } from './lif/chip.js';
 import type { EmulatorModel } from './model.js';
@@ -30,6 +33,26 @@ interface StepSchedule {
   values: Float32Array[];
   /** Index of the entry last applied (-1: before the first, -2: nothing applied yet). */
   applied: number;
+}
+
+/** Format name of EmulatedChip.saveState's container. */
+const CHIP_STATE_FORMAT = 'lechip/chip-state@1';
+
+/** A report's counters accumulated between two reports (before, after). */
+function reportDelta(after: ProcessorReport, before: ProcessorReport): ProcessorReport {
+  return {
+    ...after,
+    learning_steps: after.learning_steps - before.learning_steps,
+    cycles: after.cycles - before.cycles,
+    instructions: after.instructions - before.instructions,
+    ...busy(after.busy_hw_us.map((b, i) => b - (before.busy_hw_us[i] ?? 0))),
+    passes: after.passes.map((p, i) => (p === null || before.passes[i] === null || before.passes[i] === undefined ? p : p - before.passes[i]!)),
+  };
+}
+
+/** Per-processor busy times with their largest value and mean. */
+function busy(us: number[]): Pick<ProcessorReport, 'busy_hw_us' | 'busy_hw_us_max' | 'busy_hw_us_mean'> {
+  return { busy_hw_us: us, busy_hw_us_max: us.length ? Math.max(...us) : 0, busy_hw_us_mean: us.length ? us.reduce((a, b) => a + b, 0) / us.length : 0 };
 }
 
 /** Creates an emulated chip (the WASM kernels are loaded on first configure); images of lif (spiking) networks run on the lif engine. */
@@ -48,6 +71,10 @@ class EmulatedChip implements Chip {
   private model?: EmulatorModel;
   private engine?: Engine;
   private schedules = new Map<string, StepSchedule>();
+  /** The plasticity processors when the firmware applies the plasticity (emulator/firmware-runtime.ts). */
+  private runtime?: FirmwareRuntime;
+  /** Steps the engine's update kernel learned (plasticity 'kernel', or an image without firmware). */
+  private kernelLearningSteps = 0;
 
   async load(bytes: Uint8Array): Promise<ImageManifest> {
     this.image = decodeImage(bytes);
@@ -150,14 +177,16 @@ class EmulatedChip implements Chip {
     });
     const out: Recording = { t_bio_ms: [], t_hw_us: [], record: {}, hw_us: (steps * dt * 1000) / model.speedup, steps };
     const recs: PopulationRecording[] = record.map((name) => (out.record[name] = { r: [], u: [] }));
-    const stepOptions = { learn: options.learn ?? false, nudge: options.nudge ?? true };
+    const learn = options.learn ?? false;
+    const nudge = options.nudge ?? true;
+    const before = this.processorReport();
     const start = engine.steps;
     const end = start + steps;
     let nextSample = start + sampleSteps;
     while (engine.steps < end) {
       this.applySchedules();
       const upTo = Math.min(end, nextSample, this.nextChange());
-      engine.step(upTo - engine.steps, stepOptions);
+      this.advance(upTo - engine.steps, learn, nudge);
       if (engine.steps === nextSample) {
         const t = engine.steps * dt;
         out.t_bio_ms.push(t);
@@ -171,6 +200,7 @@ class EmulatedChip implements Chip {
         nextSample += sampleSteps;
       }
     }
+    out.processor = reportDelta(this.processorReport(), before);
     return out;
   }
 
@@ -197,6 +227,12 @@ class EmulatedChip implements Chip {
     const readoutSize = model.populations[readout].size;
     const out = new Float32Array(o.count * readoutSize);
     const block = o.onProgress && o.progressEvery && o.progressEvery > 0 ? Math.floor(o.progressEvery) : o.count;
+    if (o.learn && this.runtime) {
+      this.presentWithFirmware(o, stepsPerSample, readout, out, block);
+      for (const s of this.schedules.values()) s.applied = -2;
+      return out;
+    }
+    if (o.learn) this.kernelLearningSteps += o.count * stepsPerSample;
     for (let done = 0; done < o.count; ) {
       const n = Math.min(block, o.count - done);
       const part = engine.present({
@@ -240,6 +276,8 @@ class EmulatedChip implements Chip {
       if (!Number.isFinite(weights[i])) throw new UserError({ message: `projection ${projection}: weight ${i} is not a finite number (${weights[i]})` });
     }
     engine.writeWeights(projection, storedWeights(image, this.config, projection, weights));
+    // The array's codes follow what the host wrote.
+    this.runtime?.resync(projection);
   }
 
   async readParameters(population: string): Promise<CircuitParameters> {
@@ -290,7 +328,55 @@ class EmulatedChip implements Chip {
     return { t_bio_ms: t, t_hw_us: (t * 1000) / this.model.speedup };
   }
 
+  processorReport(): ProcessorReport {
+    const image = this.requireImage();
+    const timing = this.config.processorTiming ?? image.manifest.chip.processor.timing;
+    if (this.runtime) {
+      const s = this.runtime.statistics();
+      return {
+        plasticity: 'firmware', timing: s.timing, processors: s.processors, learning_steps: s.steps, cycles: s.cycles, instructions: s.instructions,
+        ...busy(s.busy_hw_us), passes: s.passes,
+      };
+    }
+    const learns = image.manifest.learning.rule === 'le' && image.manifest.projections.some((p) => p.plastic);
+    return {
+      plasticity: learns ? 'kernel' : 'none', timing, processors: 0, learning_steps: this.kernelLearningSteps, cycles: 0, instructions: 0,
+      ...busy([]), passes: [],
+    };
+  }
+
+  async saveState(): Promise<Uint8Array> {
+    const { engine } = this.ready();
+    return packState({
+      format: CHIP_STATE_FORMAT,
+      engine: engine.saveMemory(),
+      kernel_learning_steps: this.kernelLearningSteps,
+      runtime: this.runtime ? this.runtime.snapshot() : null,
+      trims: this.runtime ? this.runtime.trims.save() : null,
+    });
+  }
+
+  async restoreState(bytes: Uint8Array): Promise<void> {
+    const { engine } = this.ready();
+    const st = unpackState(bytes) as {
+      format: string; engine: { bytes: Uint8Array; steps: number }; kernel_learning_steps: number;
+      runtime: RuntimeState | null; trims: Parameters<FirmwareRuntime['trims']['restore']>[0] | null;
+    };
+    if (st?.format !== CHIP_STATE_FORMAT) throw new UserError({ message: `saved chip state has format ${JSON.stringify(st?.format)}, expected ${CHIP_STATE_FORMAT}` });
+    if (st.engine.bytes.length !== engine.saveMemory().bytes.length || !!st.runtime !== !!this.runtime) {
+      throw new UserError({ message: 'saved chip state belongs to another network layout or configuration (noise, filtering, plasticity mode); configure the chip as when it was saved' });
+    }
+    engine.restoreMemory(st.engine);
+    this.kernelLearningSteps = st.kernel_learning_steps;
+    if (this.runtime && st.runtime) {
+      this.runtime.restore(st.runtime);
+      if (st.trims) this.runtime.trims.restore(st.trims);
+      for (const j of this.requireImage().manifest.projections) this.runtime.resync(j.index);
+    }
+  }
+
   async close(): Promise<void> {
+    this.runtime = undefined;
     this.engine = undefined;
     this.model = undefined;
     this.image = undefined;
@@ -324,7 +410,80 @@ class EmulatedChip implements Chip {
     this.model = model;
     this.engine = engine;
     this.schedules.clear();
+    this.runtime = this.makeRuntime(image, engine, model);
+    this.kernelLearningSteps = 0;
     return { engine, model };
+  }
+
+  /** The plasticity processors, when the image has firmware and the configuration lets it learn. */
+  private makeRuntime(image: ChipImage, engine: Engine, model: EmulatorModel): FirmwareRuntime | undefined {
+    const { plasticity, processorTiming } = this.config;
+    if (plasticity !== undefined && plasticity !== 'firmware' && plasticity !== 'kernel') {
+      throw new UserError({ message: `plasticity must be 'firmware' or 'kernel' (got ${JSON.stringify(plasticity)})` });
+    }
+    if (processorTiming !== undefined && processorTiming !== 'cycle' && processorTiming !== 'ideal') {
+      throw new UserError({ message: `processor timing must be 'cycle' or 'ideal' (got ${JSON.stringify(processorTiming)})` });
+    }
+    const fw = image.manifest.firmware;
+    if (!fw || plasticity === 'kernel' || image.manifest.learning.rule !== 'le') return undefined;
+    return new FirmwareRuntime(image, engine, this.config, { timing: processorTiming, dtMs: model.dt_ms });
+  }
+
+  /** Advances n steps: with learning on, through the processors' firmware when it runs, else by the engine's kernel. */
+  private advance(n: number, learn: boolean, nudge: boolean): void {
+    const engine = this.engine!;
+    if (!learn || !this.runtime) {
+      engine.step(n, { learn, nudge });
+      if (learn) this.kernelLearningSteps += n;
+      return;
+    }
+    this.checkFirmwareDt();
+    this.runtime.advance(n, (k) => engine.step(k, { learn: false, nudge }));
+  }
+
+  /** The firmware's rates are per step of the dt it was linked for. */
+  private checkFirmwareDt(): void {
+    const fw = this.requireImage().manifest.firmware!;
+    const dt = this.model!.dt_ms;
+    if (fw.dt_ms !== undefined && Math.abs(fw.dt_ms - dt) > 1e-9 * dt) {
+      throw new UserError({
+        message: `the image's plasticity firmware was linked for dt = ${fw.dt_ms} ms, but this run steps dt = ${dt} ms; ` +
+          `compile with "presentation": { "dt": ${dt} } (train does this for --dt), or use --plasticity kernel`,
+      });
+    }
+  }
+
+  /** present() with learning by the firmware: sample by sample, the processors stepping with the analog core. */
+  private presentWithFirmware(o: PresentOptions, stepsPerSample: number, readout: number, out: Float32Array, block: number): void {
+    const engine = this.engine!;
+    const model = this.model!;
+    this.checkFirmwareDt();
+    const inputs = model.populations.filter((p) => p.model === 'input');
+    const outputs = model.populations.filter((p) => p.role === 'output' && p.model !== 'input');
+    const inputSize = inputs.reduce((a, p) => a + p.size, 0);
+    const targetSize = outputs.reduce((a, p) => a + p.size, 0);
+    const nudge = o.targets !== undefined && o.targets !== null;
+    // As the engine's present(): with synaptic filtering the readout sees the output through a synapse.
+    const view = engine.view(readout, filterOn(model) ? 'rbar' : 'r');
+    const size = view.length;
+    const step = (k: number) => engine.step(k, { learn: false, nudge });
+    for (let n = 0; n < o.count; n++) {
+      let off = n * inputSize;
+      for (const p of inputs) {
+        engine.setInput(p.index, o.inputs.subarray(off, off + p.size));
+        off += p.size;
+      }
+      if (nudge) {
+        let t = n * targetSize;
+        for (const p of outputs) {
+          engine.setTarget(p.index, o.targets!.subarray(t, t + p.size));
+          t += p.size;
+        }
+      }
+      this.runtime!.advance(stepsPerSample, step);
+      out.set(view, n * size);
+      if ((n + 1) % block === 0 || n + 1 === o.count) o.onProgress?.(n + 1);
+    }
   }
 
   /** The engine, configuring the chip with defaults (chip seed 0, seed 1) if configure was never called. */

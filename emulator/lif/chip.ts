@@ -251,6 +251,19 @@ export function withLifRouting(rate: Chip): Chip {
     writeParameters: (p, v) => current().writeParameters(p, v),
     reset: () => current().reset(),
     time: () => current().time(),
+    // Optional members exist when the chip in use has them (the rate chip's processors and state).
+    get processorReport() {
+      const c = current();
+      return c.processorReport?.bind(c);
+    },
+    get saveState() {
+      const c = current();
+      return c.saveState?.bind(c);
+    },
+    get restoreState() {
+      const c = current();
+      return c.restoreState?.bind(c);
+    },
     async close() {
       await lif?.close();
       await rate.close();
