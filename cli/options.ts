@@ -5,8 +5,11 @@
  */
 import { InvalidArgumentError, Option } from 'commander';
 import { fail } from '../common/diagnostics.js';
-import { MISMATCH_PARAMETERS } from '../chip/spec.js';
+import { MISMATCH_PARAMETERS, type ChipSpecT } from '../chip/spec.js';
+import { checkCalibration, checkCalibrationFor, type Calibration } from '../emulator/calibration/format.js';
 import type { ChipConfig, MismatchOverrides } from '../emulator/chip-interface.js';
+import { effectiveMismatch } from '../emulator/mismatch.js';
+import { readJson } from './files.js';
 
 const INTEGER = /^[+-]?\d+$/;
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -81,15 +84,43 @@ export interface ChipOptionValues {
   mismatch?: MismatchOverrides;
   processorTiming?: 'cycle' | 'ideal';
   dt?: number;
+  tauDistribution?: 'lognormal' | 'normal';
+  /** A calibration file of `lechip calibrate`. */
+  calibration?: string;
+  /** Temporal noise and synaptic filtering (RESEARCH.md §1 "Temporal noise"). */
+  rateNoise?: number;
+  tauS?: number;
+  filterErrors?: boolean;
+  filterTargets?: boolean;
 }
 
-/** Adds --chip-seed, --seed, --mismatch-scale, --mismatch, --processor-timing and --dt to a command. */
-export function chipInstanceOptions(): Option[] {
+/** The mismatch options alone (--mismatch-scale, --mismatch, --tau-distribution). */
+export function mismatchOptions(): Option[] {
   return [
-    new Option('--chip-seed <N>', 'chip instance: seeds its fixed-pattern deviations').argParser(intArg).default(0),
-    new Option('--seed <S>', "seed of the run's own draws (noise, data order)").argParser(intArg).default(1),
     new Option('--mismatch-scale <X>', 'multiplies every mismatch sigma').argParser(numberArg),
     new Option('--mismatch <k=v,...>', 'sets individual mismatch sigmas, e.g. tau_m=0.3,tau_r=0.3').argParser(mismatchArg),
+    new Option('--tau-distribution <D>', "distribution of time-constant mismatch: lognormal, or normal = N(1, s) as the LE paper (default: the preset's)").choices(['lognormal', 'normal']),
+  ];
+}
+
+/** The temporal noise options (--rate-noise, --tau-s, --filter-errors, --no-filter-targets). */
+export function noiseOptions(): Option[] {
+  return [
+    new Option('--rate-noise <SIGMA>', "rate noise per step, r += N(0, SIGMA) (default: the preset's)").argParser(numberArg),
+    new Option('--tau-s <MS>', 'synaptic low-pass of every projection\'s rates, biological ms (default 0: off)').argParser(numberArg),
+    new Option('--filter-errors', 'low-pass the errors with tau_s too'),
+    new Option('--no-filter-targets', 'do not low-pass targets (default with --tau-s: tau = depth x tau_s)'),
+  ];
+}
+
+/** Adds --chip-seed, --seed, the mismatch and noise options, --calibration, --processor-timing and --dt to a command. */
+export function chipInstanceOptions(): Option[] {
+  return [
+    ...mismatchOptions(),
+    ...noiseOptions(),
+    new Option('--calibration <CALIB.json>', 'trim codes of this chip instance, made by lechip calibrate'),
+    new Option('--chip-seed <N>', 'chip instance: seeds its fixed-pattern deviations').argParser(intArg).default(0),
+    new Option('--seed <S>', "seed of the run's own draws (noise, data order)").argParser(intArg).default(1),
     new Option('--processor-timing <mode>', 'cycle (faithful) or ideal (firmware costs no time)').choices(['cycle', 'ideal']),
     new Option('--dt <MS>', 'Euler step, biological ms (default: the image\'s)').argParser(numberArg),
   ];
@@ -107,5 +138,30 @@ export function chipConfig(o: ChipOptionValues): ChipConfig {
   if (o.mismatch !== undefined) cfg.mismatch = o.mismatch;
   if (o.processorTiming !== undefined) cfg.processorTiming = o.processorTiming;
   if (o.dt !== undefined) cfg.dtMs = o.dt;
+  if (o.tauDistribution !== undefined) cfg.tauDistribution = o.tauDistribution;
+  checkNonNegative('--rate-noise', o.rateNoise);
+  checkNonNegative('--tau-s', o.tauS);
+  if (o.filterErrors && o.tauS === undefined) fail('--filter-errors needs --tau-s (the synaptic time constant of the filter)');
+  if (o.rateNoise !== undefined || o.tauS !== undefined) {
+    cfg.noise = {};
+    if (o.rateNoise !== undefined) cfg.noise.rate = o.rateNoise;
+    if (o.tauS !== undefined) {
+      cfg.noise.tau_s_ms = o.tauS;
+      cfg.noise.filter_errors = o.filterErrors ?? false;
+      cfg.noise.filter_targets = o.filterTargets ?? true;
+    }
+  }
+  if (o.calibration !== undefined) cfg.calibration = readCalibration(o.calibration);
   return cfg;
+}
+
+/** Reads and checks a calibration file (its shape; whether it fits the chip is checked by checkCalibrationFits). */
+export function readCalibration(file: string): Calibration {
+  return checkCalibration(readJson(file, 'calibration'), file);
+}
+
+/** Checks that the configured calibration belongs to this chip instance (chip, chip seed, mismatch), naming the file. */
+export function checkCalibrationFits(config: ChipConfig, chip: ChipSpecT, file: string | undefined): void {
+  if (config.calibration === undefined) return;
+  checkCalibrationFor(config.calibration as Calibration, chip, config.chipSeed ?? 0, effectiveMismatch(chip, config), file);
 }

@@ -9,30 +9,16 @@
  * (The spiking emulator, emulator/lif/, still draws one gain per synapse block with blockGain.)
  */
 import type { ChipImage, ImageManifest } from '../chip/image-model.js';
-import { RELATIVE_PARAMETERS, type ChipSpecT, type MismatchParameter } from '../chip/spec.js';
+import { RELATIVE_PARAMETERS, type MismatchParameter } from '../chip/spec.js';
 import { UserError } from '../common/diagnostics.js';
 import { Rng, streamKey } from '../common/random.js';
 import { checkCalibration, checkCalibrationFor, type Calibration, type CoreTrims } from './calibration/format.js';
 import type { ChipConfig } from './chip-interface.js';
+import { effectiveMismatch, type EffectiveMismatch } from './mismatch.js';
 import type { EmulatorModel, ModelPopulation, ModelProjection, SynapticFilter } from './model.js';
 import { applyTrim } from './trims.js';
 
-/** The mismatch actually in force: distribution and sigma per parameter. */
-export type EffectiveMismatch = Record<MismatchParameter, { distribution: 'lognormal' | 'normal'; sigma: number }>;
-
-/** Applies --mismatch-scale, --mismatch and the time-constant distribution override to a preset. */
-export function effectiveMismatch(chip: ChipSpecT, config: ChipConfig): EffectiveMismatch {
-  const scale = config.mismatchScale ?? 1;
-  const out = {} as EffectiveMismatch;
-  for (const key of Object.keys(chip.mismatch) as MismatchParameter[]) {
-    const preset = chip.mismatch[key];
-    const override = config.mismatch?.[key];
-    const sigma = override !== undefined ? override : preset.sigma * scale;
-    const isTau = key === 'tau_m' || key === 'tau_r';
-    out[key] = { distribution: isTau && config.tauDistribution ? config.tauDistribution : preset.distribution, sigma };
-  }
-  return out;
-}
+export { effectiveMismatch, type EffectiveMismatch } from './mismatch.js';
 
 /** One draw of a parameter's deviation: a factor for relative parameters, an addend otherwise. */
 function deviation(rng: Rng, param: MismatchParameter, m: { distribution: string; sigma: number }): number {

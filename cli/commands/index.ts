@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Console } from '../io.js';
 import { registerAsm } from './asm.js';
 import { registerBench } from './bench.js';
+import { registerCalibrate } from './calibrate.js';
 import { registerCompile } from './compile.js';
 import { registerDisasm } from './disasm.js';
 import { registerHilTrain } from './hil-train.js';
@@ -19,6 +20,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerInspect,
   registerRun,
   registerTrain,
+  registerCalibrate,
   registerServe,
   registerHilTrain,
   registerBench,

@@ -6,7 +6,7 @@ import { decodeImage } from '../../chip/image.js';
 import { fmt } from '../../chip/inspect.js';
 import { readBytes, readJson, sha256Hex } from '../files.js';
 import type { Console } from '../io.js';
-import { checkPositive, chipConfig, chipInstanceOptions, listArg, numberArg, type ChipOptionValues } from '../options.js';
+import { checkCalibrationFits, checkPositive, chipConfig, chipInstanceOptions, listArg, numberArg, type ChipOptionValues } from '../options.js';
 import { checkRunInput } from '../run-input.js';
 
 interface RunOptions extends ChipOptionValues {
@@ -34,6 +34,7 @@ export function registerRun(program: Command, con: Console): void {
     checkPositive('--sample-every', o.sampleEvery, 'ms');
     const bytes = readBytes(file, 'image');
     const manifest = decodeImage(bytes, file).manifest;
+    checkCalibrationFits(config, manifest.chip, o.calibration);
     const input = checkRunInput(o.input !== undefined ? readJson(o.input, 'run input') : undefined, manifest, o.input);
     const durationMs = o.duration ?? input.durationMs;
     if (durationMs === undefined) fail('no duration: give --duration MS or "duration" in the run input');

@@ -18,7 +18,7 @@ import { CHECKPOINT_FORMAT, decodeF32, encodeF32, loadCheckpoint, restoreWeights
 import { copyInput, loadDataset, type Split } from '../datasets.js';
 import { readText, sha256Hex } from '../files.js';
 import type { Console } from '../io.js';
-import { checkPositive, checkPositiveInt, chipConfig, chipInstanceOptions, coresArg, intArg, numberArg, type ChipOptionValues } from '../options.js';
+import { checkCalibrationFits, checkPositive, checkPositiveInt, chipConfig, chipInstanceOptions, coresArg, intArg, numberArg, type ChipOptionValues } from '../options.js';
 import { Progress } from '../progress.js';
 import { checkCores } from './compile.js';
 
@@ -92,6 +92,7 @@ export function registerTrain(program: Command, con: Console): void {
 
     // Compile in memory: the image trained is exactly the one `lechip compile` would write.
     const chipSpec = loadChip(o.chip);
+    checkCalibrationFits(config, chipSpec, o.calibration);
     const text = readText(net, 'network description');
     const compiled = compile(text, { file: net, chip: chipSpec, cores: o.cores, seed });
     for (const w of compiled.warnings) con.warn(w);
