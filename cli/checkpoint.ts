@@ -4,6 +4,7 @@
  * network (sha256 of its description) and one chip instance (preset name and chip seed).
  * Weights are float32 little-endian in base64, so a resume restores them bit for bit.
  */
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { fail } from '../common/diagnostics.js';
 import type { ImageManifest } from '../chip/image-model.js';
 import type { Chip, ChipConfig, MismatchOverrides } from '../emulator/chip-interface.js';
@@ -33,6 +34,10 @@ export interface Checkpoint {
   /** Epochs completed. */
   epochs_done: number;
   history: EpochResult[];
+  /** Mid-epoch checkpoints: the epoch in progress (from 1) and the training samples of it done. */
+  position?: { epoch: number; sample: number };
+  /** The chip's complete state (Chip.saveState), gzip then base64: resuming continues bit for bit. */
+  chip_state?: string;
   weights: { projection: number; from: string; to: string; shape: [number, number]; f32_le_base64: string }[];
   biases: { population: string; size: number; f32_le_base64: string }[];
 }
@@ -95,6 +100,13 @@ export function loadCheckpoint(file: string, owner: CheckpointOwner): Checkpoint
     );
   }
   if (!Number.isInteger(cp.epochs_done) || cp.epochs_done < 0) fail('must be a non-negative integer', where('/epochs_done'));
+  if (cp.position !== undefined) {
+    const p = cp.position as { epoch?: unknown; sample?: unknown };
+    if (!(Number.isInteger(p?.epoch) && (p.epoch as number) >= 1 && Number.isInteger(p?.sample) && (p.sample as number) >= 0)) {
+      fail('must be { "epoch": integer >= 1, "sample": integer >= 0 }', where('/position'));
+    }
+  }
+  if (cp.chip_state !== undefined && typeof cp.chip_state !== 'string') fail('must be a base64 string', where('/chip_state'));
   if (!Array.isArray(cp.weights) || !Array.isArray(cp.biases) || !Array.isArray(cp.history)) {
     fail('a checkpoint has arrays "weights", "biases" and "history"', where(''));
   }
@@ -158,5 +170,19 @@ export async function restoreWeights(chip: Chip, m: ImageManifest, projection: n
     if (!(Math.abs(back[i] - effective[i]) <= tolerance[i])) {
       throw new Error(`checkpoint restore: projection ${projection} weight ${i} reads back ${back[i]}, saved ${effective[i]}`);
     }
+  }
+}
+
+/** Chip.saveState's bytes as checkpoint text: gzip, then base64. */
+export function encodeChipState(bytes: Uint8Array): string {
+  return gzipSync(bytes, { level: 6 }).toString('base64');
+}
+
+/** The bytes of a checkpoint's chip_state (a user error names the file if they are damaged). */
+export function decodeChipState(text: string, file: string): Uint8Array {
+  try {
+    return new Uint8Array(gunzipSync(Buffer.from(text, 'base64')));
+  } catch (err) {
+    return fail(`chip_state is not gzip data: ${(err as Error).message}`, { file, pointer: '/chip_state' });
   }
 }

@@ -83,6 +83,7 @@ export interface ChipOptionValues {
   mismatchScale?: number;
   mismatch?: MismatchOverrides;
   processorTiming?: 'cycle' | 'ideal';
+  plasticity?: 'firmware' | 'kernel';
   dt?: number;
   tauDistribution?: 'lognormal' | 'normal';
   /** A calibration file of `lechip calibrate`. */
@@ -122,6 +123,7 @@ export function chipInstanceOptions(): Option[] {
     new Option('--chip-seed <N>', 'chip instance: seeds its fixed-pattern deviations').argParser(intArg).default(0),
     new Option('--seed <S>', "seed of the run's own draws (noise, data order)").argParser(intArg).default(1),
     new Option('--processor-timing <mode>', 'cycle (faithful) or ideal (firmware costs no time)').choices(['cycle', 'ideal']),
+    new Option('--plasticity <mode>', "who applies the LE plasticity: firmware (the image's, on the plasticity processors; default) or kernel (the engine's update kernel, the speed baseline)").choices(['firmware', 'kernel']),
     new Option('--dt <MS>', 'Euler step, biological ms (default: the image\'s)').argParser(numberArg),
   ];
 }
@@ -137,6 +139,7 @@ export function chipConfig(o: ChipOptionValues): ChipConfig {
   if (o.mismatchScale !== undefined) cfg.mismatchScale = o.mismatchScale;
   if (o.mismatch !== undefined) cfg.mismatch = o.mismatch;
   if (o.processorTiming !== undefined) cfg.processorTiming = o.processorTiming;
+  if (o.plasticity !== undefined) cfg.plasticity = o.plasticity;
   if (o.dt !== undefined) cfg.dtMs = o.dt;
   if (o.tauDistribution !== undefined) cfg.tauDistribution = o.tauDistribution;
   checkNonNegative('--rate-noise', o.rateNoise);

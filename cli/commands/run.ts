@@ -7,6 +7,7 @@ import { fmt } from '../../chip/inspect.js';
 import { readBytes, readJson, sha256Hex } from '../files.js';
 import type { Console } from '../io.js';
 import { checkCalibrationFits, checkPositive, chipConfig, chipInstanceOptions, listArg, numberArg, type ChipOptionValues } from '../options.js';
+import { processorLine, summariseProcessors } from '../processor-report.js';
 import { checkRunInput } from '../run-input.js';
 
 interface RunOptions extends ChipOptionValues {
@@ -14,6 +15,7 @@ interface RunOptions extends ChipOptionValues {
   duration?: number;
   record?: string[];
   sampleEvery?: number;
+  learn?: boolean;
   json?: boolean;
 }
 
@@ -25,7 +27,8 @@ export function registerRun(program: Command, con: Console): void {
     .option('--input <INPUT.json>', 'input schedules and targets (CONTRACT.md "run input")')
     .addOption(new Option('--duration <MS>', 'biological ms to run (default: the input\'s "duration")').argParser(numberArg))
     .addOption(new Option('--record <POPS>', 'populations to record, comma-separated (default: the outputs)').argParser(listArg))
-    .addOption(new Option('--sample-every <MS>', 'recording interval, biological ms (default: dt)').argParser(numberArg));
+    .addOption(new Option('--sample-every <MS>', 'recording interval, biological ms (default: dt)').argParser(numberArg))
+    .option('--learn', "plasticity on during the run: the image's firmware (or --plasticity kernel) learns, the input's targets nudge the outputs");
   for (const opt of chipInstanceOptions()) cmd.addOption(opt);
   cmd.option('--json', 'print one JSON object on stdout').action(async (file: string, o: RunOptions) => {
     const t0 = performance.now();
@@ -51,9 +54,15 @@ export function registerRun(program: Command, con: Console): void {
       await chip.load(bytes);
       await chip.configure(config);
       await chip.writeInputs(input.inputs, input.targets);
-      const rec = await chip.run({ durationMs, record, sampleEveryMs: o.sampleEvery });
+      const rec = await chip.run({ durationMs, record, sampleEveryMs: o.sampleEvery, learn: o.learn ?? false });
       const wall_s = (performance.now() - t0) / 1000;
       const speedup = manifest.timing.speedup;
+      // A sample is one T_pres of the image: the updates per sample of a run are per T_pres.
+      const dtMs = config.dtMs ?? manifest.timing.dt_ms;
+      const stepsPerSample = Math.max(1, Math.round(manifest.timing.t_pres_ms / dtMs));
+      const processor = rec.processor
+        ? summariseProcessors(rec.processor, rec.processor.learning_steps / stepsPerSample, stepsPerSample, (dtMs * 1000) / speedup)
+        : null;
       if (o.json) {
         con.json({
           t_bio_ms: rec.t_bio_ms,
@@ -68,6 +77,8 @@ export function registerRun(program: Command, con: Console): void {
           dt_ms: config.dtMs ?? manifest.timing.dt_ms,
           steps: rec.steps,
           hw_us: rec.hw_us,
+          learn: o.learn ?? false,
+          ...(processor ?? {}),
           network: manifest.network,
           tool_version: toolVersion(),
           image_sha256: sha256Hex(bytes),
@@ -84,6 +95,7 @@ export function registerRun(program: Command, con: Console): void {
         const last = r.r[r.r.length - 1];
         if (last) lines.push(`${pop}: r at the end = [${Array.from(last.slice(0, 16), (x) => fmt(x)).join(', ')}${last.length > 16 ? ', ...' : ''}]`);
       }
+      if (processor && o.learn) lines.push(processorLine(processor));
       lines.push('(--json prints the full recording)');
       con.out(lines.join('\n'));
     } finally {

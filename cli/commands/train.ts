@@ -12,13 +12,16 @@ import { encodeImage } from '../../chip/image.js';
 import { fmt } from '../../chip/inspect.js';
 import { loadChip } from '../../chip/presets.js';
 import { compile } from '../../compiler/compile.js';
-import type { ImageManifest } from '../../chip/image-model.js';
-import type { Chip, ChipConfig } from '../../emulator/chip-interface.js';
-import { CHECKPOINT_FORMAT, decodeF32, encodeF32, loadCheckpoint, restoreWeights, saveCheckpoint, type Checkpoint, type EpochResult } from '../checkpoint.js';
-import { copyInput, loadDataset, type Split } from '../datasets.js';
+import type { ChipImage, ImageManifest } from '../../chip/image-model.js';
+import type { Chip, ChipConfig, ProcessorReport } from '../../emulator/chip-interface.js';
+import {
+  CHECKPOINT_FORMAT, decodeChipState, decodeF32, encodeChipState, encodeF32, loadCheckpoint, restoreWeights, saveCheckpoint, type Checkpoint, type EpochResult,
+} from '../checkpoint.js';
+import { copyInput, loadDataset, type Dataset, type Split } from '../datasets.js';
 import { readText, sha256Hex } from '../files.js';
 import type { Console } from '../io.js';
 import { checkCalibrationFits, checkPositive, checkPositiveInt, chipConfig, chipInstanceOptions, coresArg, intArg, numberArg, type ChipOptionValues } from '../options.js';
+import { processorLine, summariseProcessors } from '../processor-report.js';
 import { Progress } from '../progress.js';
 import { checkCores } from './compile.js';
 
@@ -31,6 +34,8 @@ interface TrainOptions extends ChipOptionValues {
   epochs: number;
   tPres?: number;
   checkpoint?: string;
+  checkpointEvery: number;
+  reference?: 'backprop';
   json?: boolean;
 }
 
@@ -77,7 +82,9 @@ export function registerTrain(program: Command, con: Console): void {
     .addOption(new Option('--test <N>', 'the first N test samples (default all)').argParser(intArg))
     .addOption(new Option('--epochs <E>', 'passes over the training samples').argParser(intArg).default(1))
     .addOption(new Option('--t-pres <MS>', "presentation time per sample, biological ms (default: the description's)").argParser(numberArg))
-    .option('--checkpoint <FILE>', 'save weights after each epoch; resume from FILE when it exists');
+    .option('--checkpoint <FILE>', 'save the chip state (weights, neuron state, noise streams, processors) and the data position periodically; resume from FILE when it exists')
+    .addOption(new Option('--checkpoint-every <N>', 'training samples between checkpoints (and at the end of each epoch)').argParser(intArg).default(1000))
+    .addOption(new Option('--reference <R>', 'train the exact-backprop reference of the network instead of the chip (same initial weights, rates, budget eta x T_pres per sample and data order) and report its test accuracy').choices(['backprop']));
   for (const opt of chipInstanceOptions()) cmd.addOption(opt);
   cmd.option('--json', 'print one JSON object on stdout').action(async (net: string, o: TrainOptions) => {
     const t0 = performance.now();
@@ -89,12 +96,14 @@ export function registerTrain(program: Command, con: Console): void {
     checkPositiveInt('--test', o.test);
     checkPositiveInt('--epochs', o.epochs);
     checkPositive('--t-pres', o.tPres, 'ms');
+    checkPositiveInt('--checkpoint-every', o.checkpointEvery);
 
     // Compile in memory: the image trained is exactly the one `lechip compile` would write.
     const chipSpec = loadChip(o.chip);
     checkCalibrationFits(config, chipSpec, o.calibration);
     const text = readText(net, 'network description');
-    const compiled = compile(text, { file: net, chip: chipSpec, cores: o.cores, seed });
+    // The firmware's per-step learning rates are linked for the dt the chip will step.
+    const compiled = compile(text, { file: net, chip: chipSpec, cores: o.cores, seed, dtMs: config.dtMs });
     for (const w of compiled.warnings) con.warn(w);
     const bytes = encodeImage(compiled.image);
     const m = compiled.image.manifest;
@@ -132,6 +141,11 @@ export function registerTrain(program: Command, con: Console): void {
         `T_pres ${fmt(tPresMs)} ms, dt ${fmt(dtMs)} ms`,
     );
 
+    if (o.reference === 'backprop') {
+      await trainReference(con, o, { image: compiled.image, data, inPop: inPop.size, outSize, tPresMs, dtMs, seed, t0, bytes, net });
+      return;
+    }
+
     // Loaded on use, so compile and inspect start without the emulator and its WASM.
     const { createEmulatedChip } = await import('../../emulator/emulated-chip.js');
     const chip = await createEmulatedChip();
@@ -141,27 +155,40 @@ export function registerTrain(program: Command, con: Console): void {
 
       let history: EpochResult[] = [];
       let startEpoch = 0;
+      let startSample = 0;
       if (resume) {
         for (const w of resume.weights) await restoreWeights(chip, m, w.projection, decodeF32(w.f32_le_base64, w.shape[0] * w.shape[1])!);
         for (const b of resume.biases) await chip.writeParameters(b.population, { bias: decodeF32(b.f32_le_base64, b.size)! });
+        // The whole chip (neuron state, noise streams, processors) when the checkpoint holds it: the run continues bit for bit.
+        if (resume.chip_state !== undefined) {
+          if (!chip.restoreState) fail('this chip cannot restore a saved chip state', { file: o.checkpoint, pointer: '/chip_state' });
+          await chip.restoreState(decodeChipState(resume.chip_state, o.checkpoint!));
+        }
         history = resume.history.slice(0, resume.epochs_done);
         startEpoch = resume.epochs_done;
-        con.info(`resumed from ${o.checkpoint} after epoch ${resume.epochs_done}`);
+        if (resume.position && resume.position.sample > 0 && resume.position.sample < data.train.count) {
+          startEpoch = resume.position.epoch - 1;
+          startSample = resume.position.sample;
+        }
+        con.info(`resumed from ${o.checkpoint} ${startSample > 0 ? `at sample ${startSample} of epoch ${startEpoch + 1}` : `after epoch ${resume.epochs_done}`}`);
       }
       const resumedFrom = resume ? resume.epochs_done : null;
+      const resumedAt = resume ? { epoch: startSample > 0 ? startEpoch + 1 : startEpoch, sample: startSample } : null;
 
+      const chunk = Math.min(CHUNK, o.checkpoint !== undefined ? o.checkpointEvery : CHUNK);
       const stage = {
         inputs: new Float32Array(Math.min(CHUNK, Math.max(data.train.count, data.test.count)) * inPop.size),
         targets: new Float32Array(Math.min(CHUNK, Math.max(data.train.count, data.test.count)) * outSize),
       };
-      // Runs one phase over a split in the given order, CHUNK samples per present() call; state carries over.
-      const phase = async (split: Split, order: Int32Array | null, learn: boolean, progress: Progress): Promise<PhaseResult> => {
+      // Runs one phase over a split in the given order from sample `from` on, `size` samples per present()
+      // call; state carries over. `after(done)` runs after each call (checkpoints).
+      const phase = async (split: Split, order: Int32Array | null, learn: boolean, progress: Progress, from = 0, size = CHUNK, after?: (done: number) => Promise<void>): Promise<PhaseResult> => {
         const start = performance.now();
         const before = chip.time();
         let correct = 0;
         let sqError = 0;
-        for (let c0 = 0; c0 < split.count; c0 += CHUNK) {
-          const count = Math.min(CHUNK, split.count - c0);
+        for (let c0 = from; c0 < split.count; c0 += size) {
+          const count = Math.min(size, split.count - c0);
           for (let k = 0; k < count; k++) {
             const i = order ? order[c0 + k] : c0 + k;
             copyInput(split, inPop.size, i, stage.inputs, k * inPop.size);
@@ -188,16 +215,21 @@ export function registerTrain(program: Command, con: Console): void {
             }
           }
           progress.update(c0 + count);
+          await after?.(c0 + count);
         }
         progress.finish();
-        const after = chip.time();
+        const after2 = chip.time();
         return {
           correct,
           sqError,
           wall_s: (performance.now() - start) / 1000,
-          bio_ms: after.t_bio_ms - before.t_bio_ms,
-          hw_us: after.t_hw_us - before.t_hw_us,
+          bio_ms: after2.t_bio_ms - before.t_bio_ms,
+          hw_us: after2.t_hw_us - before.t_hw_us,
         };
+      };
+      const save = async (epochsDone: number, position: { epoch: number; sample: number } | undefined) => {
+        if (o.checkpoint === undefined) return;
+        saveCheckpoint(o.checkpoint, await snapshot(chip, m, config, epochsDone, history, position));
       };
 
       let trainWall = 0;
@@ -205,13 +237,21 @@ export function registerTrain(program: Command, con: Console): void {
       let trainHwUs = 0;
       let trained = 0;
       let last: PhaseResult | undefined;
+      const zero = chip.processorReport?.();
+      let work: ProcessorReport | undefined = zero ? { ...zero, learning_steps: 0, cycles: 0, instructions: 0, busy_hw_us: zero.busy_hw_us.map(() => 0), passes: zero.passes.map((p) => (p === null ? null : 0)) } : undefined;
       for (let e = startEpoch + 1; e <= o.epochs; e++) {
         const order = epochOrder(seed, e, data.train.count);
-        const tr = await phase(data.train, order, true, new Progress(con, `epoch ${e}/${o.epochs} train`, data.train.count));
+        const from = e === startEpoch + 1 ? startSample : 0;
+        const before = chip.processorReport?.();
+        const tr = await phase(data.train, order, true, new Progress(con, `epoch ${e}/${o.epochs} train`, data.train.count), from, chunk, async (done) => {
+          if (done < data.train.count && done % o.checkpointEvery === 0) await save(e - 1, { epoch: e, sample: done });
+        });
+        const afterReport = chip.processorReport?.();
+        if (work && before && afterReport) work = addWork(work, before, afterReport);
         trainWall += tr.wall_s;
         trainBioMs += tr.bio_ms;
         trainHwUs += tr.hw_us;
-        trained += data.train.count;
+        trained += data.train.count - from;
         const te = await phase(data.test, null, false, new Progress(con, `epoch ${e}/${o.epochs} test`, data.test.count));
         last = te;
         const result: EpochResult = {
@@ -219,7 +259,7 @@ export function registerTrain(program: Command, con: Console): void {
           test_accuracy: data.test.labels ? te.correct / data.test.count : null,
           test_loss: te.sqError / (data.test.count * outSize),
           train_wall_s: tr.wall_s,
-          samples_per_s: data.train.count / tr.wall_s,
+          samples_per_s: (data.train.count - from) / tr.wall_s,
         };
         history.push(result);
         con.info(
@@ -227,9 +267,7 @@ export function registerTrain(program: Command, con: Console): void {
             (result.test_accuracy !== null ? `test accuracy ${pct(result.test_accuracy)}, ` : '') +
             `test loss ${fmt(result.test_loss)}, ${result.samples_per_s.toFixed(1)} samples/s`,
         );
-        if (o.checkpoint !== undefined) {
-          saveCheckpoint(o.checkpoint, await snapshot(chip, m, config, e, history));
-        }
+        await save(e, undefined);
       }
       if (!last) {
         // Every epoch was already done (resumed): test the restored weights once.
@@ -238,6 +276,12 @@ export function registerTrain(program: Command, con: Console): void {
       const testAccuracy = data.test.labels ? last.correct / data.test.count : null;
       const testLoss = last.sqError / (data.test.count * outSize);
       const wall_s = (performance.now() - t0) / 1000;
+      const stepsPerSample = Math.max(1, Math.round(tPresMs / dtMs));
+      if (work) {
+        work.busy_hw_us_max = work.busy_hw_us.length ? Math.max(...work.busy_hw_us) : 0;
+        work.busy_hw_us_mean = work.busy_hw_us.length ? work.busy_hw_us.reduce((x, y) => x + y, 0) / work.busy_hw_us.length : 0;
+      }
+      const processor = work ? summariseProcessors(work, trained, stepsPerSample, (dtMs * 1000) / m.timing.speedup) : null;
       const report = {
         test_accuracy: testAccuracy,
         test_loss: testLoss,
@@ -246,6 +290,7 @@ export function registerTrain(program: Command, con: Console): void {
         epochs: o.epochs,
         epochs_run: trained / Math.max(1, data.train.count),
         resumed_from_epoch: resumedFrom,
+        resumed_at: resumedAt,
         t_pres_ms: tPresMs,
         dt_ms: dtMs,
         emulated_hw_s: trainHwUs / 1e6,
@@ -255,6 +300,16 @@ export function registerTrain(program: Command, con: Console): void {
         chip: m.chip.name,
         chip_seed: chipSeed,
         seed,
+        ...(processor
+          ? {
+              plasticity: processor.plasticity,
+              processor_timing: processor.processor_timing,
+              processor_cycles: processor.processor_cycles,
+              firmware_hw_s: processor.firmware_hw_us / 1e6,
+              plasticity_updates_per_sample: processor.plasticity_updates_per_sample,
+              processor,
+            }
+          : {}),
         per_epoch: history,
         dataset: { name: data.name, split: data.split },
         data_order: `training samples shuffled per epoch e = 1..${o.epochs} by new Rng(${seed}, 'data-order:epoch' + e)`,
@@ -271,9 +326,10 @@ export function registerTrain(program: Command, con: Console): void {
           [
             `test accuracy ${testAccuracy === null ? 'n/a (no labels)' : pct(testAccuracy)}, test loss ${fmt(testLoss)} (${data.test.count} test samples)`,
             trained > 0
-              ? `trained ${data.train.count} samples x ${trained / data.train.count} epoch(s) in ${trainWall.toFixed(1)} s: ${(trained / trainWall).toFixed(1)} samples/s; ` +
+              ? `trained ${trained} samples (${(trained / data.train.count).toFixed(2)} epoch(s)) in ${trainWall.toFixed(1)} s: ${(trained / trainWall).toFixed(1)} samples/s; ` +
                 `emulated ${fmt(report.emulated_hw_s)} s hw = ${fmt(report.bio_s)} s bio`
               : `no epochs left to train (checkpoint after epoch ${resumedFrom})`,
+            ...(processor && trained > 0 ? [processorLine(processor)] : []),
             `chip ${m.chip.name}, chip seed ${chipSeed}, seed ${seed}; ${wall_s.toFixed(1)} s wall in all`,
           ].join('\n'),
         );
@@ -282,6 +338,88 @@ export function registerTrain(program: Command, con: Console): void {
       await chip.close();
     }
   });
+}
+
+/**
+ * `--reference backprop`: the exact-backprop reference (emulator/backprop-reference.ts) on the
+ * compiled image's initial weights, with the chip's per-layer rates, a step of eta x T_pres per
+ * sample and the same data order; tested like the chip (equilibrium outputs, no nudging).
+ */
+async function trainReference(
+  con: Console,
+  o: TrainOptions,
+  c: { image: ChipImage; data: Dataset; inPop: number; outSize: number; tPresMs: number; dtMs: number; seed: number; t0: number; bytes: Uint8Array; net: string },
+): Promise<void> {
+  const { BackpropReference } = await import('../../emulator/backprop-reference.js');
+  const ref = new BackpropReference(c.image, c.tPresMs);
+  const source = (split: Split) => {
+    const buf = new Float32Array(c.inPop);
+    return {
+      count: split.count,
+      input: (i: number, dst: Float64Array) => {
+        copyInput(split, c.inPop, i, buf, 0);
+        dst.set(buf);
+      },
+      target: (i: number, dst: Float64Array) => dst.set(split.targets.subarray(i * c.outSize, (i + 1) * c.outSize)),
+      label: (i: number) => (split.labels ? split.labels[i] : null),
+    };
+  };
+  const train = source(c.data.train);
+  const test = source(c.data.test);
+  const history: { epoch: number; test_accuracy: number | null; test_loss: number; train_wall_s: number; samples_per_s: number }[] = [];
+  let trainWall = 0;
+  for (let e = 1; e <= o.epochs; e++) {
+    const progress = new Progress(con, `reference epoch ${e}/${o.epochs} train`, train.count);
+    const start = performance.now();
+    ref.train(train, epochOrder(c.seed, e, train.count), (done) => progress.update(done));
+    progress.finish();
+    const wall = (performance.now() - start) / 1000;
+    trainWall += wall;
+    const t = ref.test(test);
+    history.push({ epoch: e, test_accuracy: t.accuracy, test_loss: t.loss, train_wall_s: wall, samples_per_s: train.count / wall });
+    con.info(`reference epoch ${e}/${o.epochs}: ` + (t.accuracy !== null ? `test accuracy ${pct(t.accuracy)}, ` : '') + `test loss ${fmt(t.loss)}`);
+  }
+  const lastEpoch = history[history.length - 1];
+  const report = {
+    reference: 'backprop',
+    test_accuracy: lastEpoch.test_accuracy,
+    test_loss: lastEpoch.test_loss,
+    train_samples: train.count,
+    test_samples: test.count,
+    epochs: o.epochs,
+    t_pres_ms: c.tPresMs,
+    step_per_sample: 'eta x eta_scale x T_pres on the gradient of (beta/2)|y - r|^2 of the equilibrium network',
+    wall_s: (performance.now() - c.t0) / 1000,
+    samples_per_s: (train.count * o.epochs) / trainWall,
+    seed: c.seed,
+    per_epoch: history,
+    dataset: { name: c.data.name, split: c.data.split },
+    data_order: `training samples shuffled per epoch e = 1..${o.epochs} by new Rng(${c.seed}, 'data-order:epoch' + e)`,
+    network: c.image.manifest.network,
+    tool_version: toolVersion(),
+    image_sha256: sha256Hex(c.bytes),
+  };
+  if (o.json) con.json(report);
+  else {
+    con.out(
+      `exact-backprop reference of ${c.net}: test accuracy ${lastEpoch.test_accuracy === null ? 'n/a (no labels)' : pct(lastEpoch.test_accuracy)}, ` +
+        `test loss ${fmt(lastEpoch.test_loss)} (${test.count} test samples) after ${train.count} x ${o.epochs} samples at ${report.samples_per_s.toFixed(0)} samples/s`,
+    );
+  }
+}
+
+/** Adds the processors' work between two cumulative reports to a running total. */
+function addWork(total: ProcessorReport, before: ProcessorReport, after: ProcessorReport): ProcessorReport {
+  return {
+    ...after,
+    learning_steps: total.learning_steps + after.learning_steps - before.learning_steps,
+    cycles: total.cycles + after.cycles - before.cycles,
+    instructions: total.instructions + after.instructions - before.instructions,
+    busy_hw_us: after.busy_hw_us.map((b, i) => (total.busy_hw_us[i] ?? 0) + b - (before.busy_hw_us[i] ?? 0)),
+    busy_hw_us_max: 0,
+    busy_hw_us_mean: 0,
+    passes: after.passes.map((p, i) => (p === null ? null : (total.passes[i] ?? 0)! + p - (before.passes[i] ?? 0)!)),
+  };
 }
 
 function pct(x: number): string {
@@ -295,6 +433,7 @@ async function snapshot(
   config: ChipConfig,
   epochsDone: number,
   history: EpochResult[],
+  position?: { epoch: number; sample: number },
 ): Promise<Checkpoint> {
   const weights: Checkpoint['weights'] = [];
   for (const p of m.projections.filter((q) => q.plastic)) {
@@ -321,6 +460,8 @@ async function snapshot(
     seed: config.seed ?? 1,
     epochs_done: epochsDone,
     history: history.slice(),
+    ...(position ? { position } : {}),
+    ...(chip.saveState ? { chip_state: encodeChipState(await chip.saveState()) } : {}),
     weights,
     biases,
   };
