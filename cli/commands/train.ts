@@ -35,6 +35,7 @@ interface TrainOptions extends ChipOptionValues {
   tPres?: number;
   checkpoint?: string;
   checkpointEvery: number;
+  stopAfter?: number;
   reference?: 'backprop';
   json?: boolean;
 }
@@ -63,6 +64,8 @@ export function argmax(a: ArrayLike<number>, from: number, n: number): number {
 }
 
 interface PhaseResult {
+  /** The phase ended early (--stop-after) after this many samples. */
+  stoppedAt?: number;
   correct: number;
   sqError: number;
   wall_s: number;
@@ -84,6 +87,7 @@ export function registerTrain(program: Command, con: Console): void {
     .addOption(new Option('--t-pres <MS>', "presentation time per sample, biological ms (default: the description's)").argParser(numberArg))
     .option('--checkpoint <FILE>', 'save the chip state (weights, neuron state, noise streams, processors) and the data position periodically; resume from FILE when it exists')
     .addOption(new Option('--checkpoint-every <N>', 'training samples between checkpoints (and at the end of each epoch)').argParser(intArg).default(1000))
+    .addOption(new Option('--stop-after <N>', 'end this run after N training samples, at a checkpoint (run again with the same --checkpoint to continue)').argParser(intArg))
     .addOption(new Option('--reference <R>', 'train the exact-backprop reference of the network instead of the chip (same initial weights, rates, budget eta x T_pres per sample and data order) and report its test accuracy').choices(['backprop']));
   for (const opt of chipInstanceOptions()) cmd.addOption(opt);
   cmd.option('--json', 'print one JSON object on stdout').action(async (net: string, o: TrainOptions) => {
@@ -97,6 +101,8 @@ export function registerTrain(program: Command, con: Console): void {
     checkPositiveInt('--epochs', o.epochs);
     checkPositive('--t-pres', o.tPres, 'ms');
     checkPositiveInt('--checkpoint-every', o.checkpointEvery);
+    checkPositiveInt('--stop-after', o.stopAfter);
+    if (o.stopAfter !== undefined && o.checkpoint === undefined) fail('--stop-after needs --checkpoint FILE: the run continues from that checkpoint');
 
     // Compile in memory: the image trained is exactly the one `lechip compile` would write.
     const chipSpec = loadChip(o.chip);
@@ -182,11 +188,12 @@ export function registerTrain(program: Command, con: Console): void {
       };
       // Runs one phase over a split in the given order from sample `from` on, `size` samples per present()
       // call; state carries over. `after(done)` runs after each call (checkpoints).
-      const phase = async (split: Split, order: Int32Array | null, learn: boolean, progress: Progress, from = 0, size = CHUNK, after?: (done: number) => Promise<void>): Promise<PhaseResult> => {
+      const phase = async (split: Split, order: Int32Array | null, learn: boolean, progress: Progress, from = 0, size = CHUNK, after?: (done: number) => Promise<boolean>): Promise<PhaseResult> => {
         const start = performance.now();
         const before = chip.time();
         let correct = 0;
         let sqError = 0;
+        let stoppedAt: number | undefined;
         for (let c0 = from; c0 < split.count; c0 += size) {
           const count = Math.min(size, split.count - c0);
           for (let k = 0; k < count; k++) {
@@ -215,11 +222,15 @@ export function registerTrain(program: Command, con: Console): void {
             }
           }
           progress.update(c0 + count);
-          await after?.(c0 + count);
+          if (await after?.(c0 + count)) {
+            stoppedAt = c0 + count;
+            break;
+          }
         }
         progress.finish();
         const after2 = chip.time();
         return {
+          stoppedAt,
           correct,
           sqError,
           wall_s: (performance.now() - start) / 1000,
@@ -237,6 +248,7 @@ export function registerTrain(program: Command, con: Console): void {
       let trainHwUs = 0;
       let trained = 0;
       let last: PhaseResult | undefined;
+      let stoppedAt: { epoch: number; sample: number } | undefined;
       const zero = chip.processorReport?.();
       let work: ProcessorReport | undefined = zero ? { ...zero, learning_steps: 0, cycles: 0, instructions: 0, busy_hw_us: zero.busy_hw_us.map(() => 0), passes: zero.passes.map((p) => (p === null ? null : 0)) } : undefined;
       for (let e = startEpoch + 1; e <= o.epochs; e++) {
@@ -244,14 +256,22 @@ export function registerTrain(program: Command, con: Console): void {
         const from = e === startEpoch + 1 ? startSample : 0;
         const before = chip.processorReport?.();
         const tr = await phase(data.train, order, true, new Progress(con, `epoch ${e}/${o.epochs} train`, data.train.count), from, chunk, async (done) => {
-          if (done < data.train.count && done % o.checkpointEvery === 0) await save(e - 1, { epoch: e, sample: done });
+          if (done >= data.train.count) return false;
+          const stop = o.stopAfter !== undefined && trained + done - from >= o.stopAfter;
+          if (stop || done % o.checkpointEvery === 0) await save(e - 1, { epoch: e, sample: done });
+          return stop;
         });
         const afterReport = chip.processorReport?.();
         if (work && before && afterReport) work = addWork(work, before, afterReport);
         trainWall += tr.wall_s;
         trainBioMs += tr.bio_ms;
         trainHwUs += tr.hw_us;
-        trained += data.train.count - from;
+        trained += (tr.stoppedAt ?? data.train.count) - from;
+        if (tr.stoppedAt !== undefined) {
+          stoppedAt = { epoch: e, sample: tr.stoppedAt };
+          con.info(`stopped after sample ${tr.stoppedAt} of epoch ${e} (--stop-after ${o.stopAfter}); ${o.checkpoint} holds the state to continue from`);
+          break;
+        }
         const te = await phase(data.test, null, false, new Progress(con, `epoch ${e}/${o.epochs} test`, data.test.count));
         last = te;
         const result: EpochResult = {
@@ -268,13 +288,18 @@ export function registerTrain(program: Command, con: Console): void {
             `test loss ${fmt(result.test_loss)}, ${result.samples_per_s.toFixed(1)} samples/s`,
         );
         await save(e, undefined);
+        if (o.stopAfter !== undefined && trained >= o.stopAfter && e < o.epochs) {
+          stoppedAt = { epoch: e + 1, sample: 0 };
+          break;
+        }
       }
-      if (!last) {
+      if (!last && !stoppedAt) {
         // Every epoch was already done (resumed): test the restored weights once.
         last = await phase(data.test, null, false, new Progress(con, 'test', data.test.count));
       }
-      const testAccuracy = data.test.labels ? last.correct / data.test.count : null;
-      const testLoss = last.sqError / (data.test.count * outSize);
+      // A run stopped by --stop-after has not tested (unless an epoch ended in it).
+      const testAccuracy = last && data.test.labels ? last.correct / data.test.count : null;
+      const testLoss = last ? last.sqError / (data.test.count * outSize) : null;
       const wall_s = (performance.now() - t0) / 1000;
       const stepsPerSample = Math.max(1, Math.round(tPresMs / dtMs));
       if (work) {
@@ -291,6 +316,7 @@ export function registerTrain(program: Command, con: Console): void {
         epochs_run: trained / Math.max(1, data.train.count),
         resumed_from_epoch: resumedFrom,
         resumed_at: resumedAt,
+        stopped_at: stoppedAt ?? null,
         t_pres_ms: tPresMs,
         dt_ms: dtMs,
         emulated_hw_s: trainHwUs / 1e6,
@@ -324,7 +350,9 @@ export function registerTrain(program: Command, con: Console): void {
       else {
         con.out(
           [
-            `test accuracy ${testAccuracy === null ? 'n/a (no labels)' : pct(testAccuracy)}, test loss ${fmt(testLoss)} (${data.test.count} test samples)`,
+            stoppedAt
+              ? `stopped at sample ${stoppedAt.sample} of epoch ${stoppedAt.epoch}; continue with the same --checkpoint`
+              : `test accuracy ${testAccuracy === null ? 'n/a (no labels)' : pct(testAccuracy)}, test loss ${fmt(testLoss!)} (${data.test.count} test samples)`,
             trained > 0
               ? `trained ${trained} samples (${(trained / data.train.count).toFixed(2)} epoch(s)) in ${trainWall.toFixed(1)} s: ${(trained / trainWall).toFixed(1)} samples/s; ` +
                 `emulated ${fmt(report.emulated_hw_s)} s hw = ${fmt(report.bio_s)} s bio`
