@@ -34,7 +34,7 @@ const PRES_CHUNK_FLOATS = 1 << 20;
 const PRES_MAX_CHUNK = 1024;
 
 /** Where one population's buffers live (byte addresses; 0 = absent). */
-interface PopLayout {
+export interface PopLayout {
   size: number;
   n4: number;
   /** r (x for inputs), r', e and their *_prev copies. */
@@ -85,6 +85,14 @@ interface ProjLayout {
 export interface EngineOptions {
   /** Fuse each step's weight update into the next forward pass (default true; same results). */
   fused?: boolean;
+  /** Creates the kernel memory (default: a private memory of build/kernels.wasm); emulator/threads/ passes a shared one. */
+  memory?: (estimatedBytes: number) => KernelMemory;
+  /**
+   * Vectors and weight rows padded to a multiple of this many floats (default 4, one v128; the
+   * parallel engine uses 16 so that slices of threads start on cache lines). Padding lanes are
+   * inert, so the results do not depend on it.
+   */
+  padFloats?: number;
 }
 
 export interface StepOptions {
@@ -125,10 +133,11 @@ export type StateName = 'u' | 'r' | 'rp' | 'e' | 'rbar';
 export class Engine {
   readonly model: EmulatorModel;
   readonly mem: KernelMemory;
-  private readonly pops: PopLayout[];
+  protected readonly pops: PopLayout[];
   private readonly projs: ProjLayout[];
-  private readonly prog: number;
-  private readonly nOps: number;
+  protected readonly prog: number;
+  protected readonly nOps: number;
+  private readonly padFloats: number;
   private readonly fused: boolean;
   private readonly stateBlock: { ptr: number; bytes: number; prev: number };
   private readonly inputPops: number[];
@@ -144,21 +153,26 @@ export class Engine {
   constructor(model: EmulatorModel, options: EngineOptions = {}) {
     this.model = model;
     this.fused = options.fused ?? true;
-    const mem = (this.mem = new KernelMemory(estimateBytes(model)));
+    this.padFloats = options.padFloats ?? 4;
+    if (!Number.isInteger(this.padFloats) || this.padFloats < 4 || this.padFloats % 4 !== 0) throw new Error(`padFloats ${this.padFloats} is not a multiple of 4`);
+    const pad = (n: number) => this.pad(n);
+    const mem = (this.mem = options.memory ? options.memory(estimateBytes(model)) : new KernelMemory(estimateBytes(model)));
+    // Room for n values and the padding lanes the kernels touch.
+    const allocVec = (n: number) => mem.alloc(pad(n) * 4);
     const f32 = (ptr: number, values: ArrayLike<number>) => mem.f32(ptr, values.length).set(values);
 
     // State block: r, r', e (and rbar when filtering) of every population, contiguous so that one
     // copy saves them all.
     this.filtered = filterOn(model);
     const slots = this.filtered ? 4 : 3;
-    const slot = model.populations.map((p) => pad4(p.size) * 4);
+    const slot = model.populations.map((p) => pad(p.size) * 4);
     const stateBytes = slot.reduce((a, b) => a + slots * b, 0);
     const statePtr = mem.alloc(stateBytes);
     const prevPtr = mem.alloc(stateBytes);
     this.stateBlock = { ptr: statePtr, bytes: stateBytes, prev: prevPtr };
     let off = 0;
     this.pops = model.populations.map((p, pi) => {
-      const n4 = pad4(p.size);
+      const n4 = pad(p.size);
       const at = (k: number) => off + k * slot[pi];
       const L: PopLayout = {
         size: p.size, n4,
@@ -172,7 +186,7 @@ export class Engine {
       off += slots * slot[pi];
       if (p.model === 'input') return L;
       checkLengths(p);
-      for (const k of ['u', 'basal', 'diff', 'tauM', 'tauR', 'gain', 'offset', 'bias'] as const) L[k] = mem.allocF32(p.size);
+      for (const k of ['u', 'basal', 'diff', 'tauM', 'tauR', 'gain', 'offset', 'bias'] as const) L[k] = allocVec(p.size);
       // Padding lanes: tau_m = 1 keeps du finite; gain and offset 0 make r' and diff zero there.
       mem.f32(L.tauM, n4).fill(1);
       f32(L.tauM, p.tau_m_ms);
@@ -181,18 +195,18 @@ export class Engine {
       f32(L.offset, p.offset);
       f32(L.bias, p.bias);
       if (p.role === 'output') {
-        L.y = mem.allocF32(p.size);
+        L.y = allocVec(p.size);
         L.flag = mem.alloc(16);
-        if (this.filtered && model.filter!.targets) L.ybar = mem.allocF32(p.size);
+        if (this.filtered && model.filter!.targets) L.ybar = allocVec(p.size);
       }
-      if (this.filtered && model.filter!.errors) L.eRaw = mem.allocF32(p.size);
-      L.tauDelta = mem.allocF32(p.size);
+      if (this.filtered && model.filter!.errors) L.eRaw = allocVec(p.size);
+      L.tauDelta = allocVec(p.size);
       if (model.noise.membrane > 0) {
-        L.noiseU = mem.allocF32(p.size);
+        L.noiseU = allocVec(p.size);
         L.rngU = mem.alloc(RNG_BYTES);
       }
       if (model.noise.rate > 0) {
-        L.noiseR = mem.allocF32(p.size);
+        L.noiseR = allocVec(p.size);
         L.rngR = mem.alloc(RNG_BYTES);
       }
       return L;
@@ -205,7 +219,7 @@ export class Engine {
       if (j.weights.length !== nPre * nPost) {
         throw new Error(`projection ${j.index}: ${j.weights.length} weights for ${nPre} x ${nPost}`);
       }
-      const stride = pad4(nPost);
+      const stride = pad(nPost);
       const L: ProjLayout = {
         nPre, nPost, W: mem.alloc(nPre * stride * 4), stride, idx: mem.alloc(nPre * 4),
         B: 0, scratch: 0, idxB: 0,
@@ -214,11 +228,11 @@ export class Engine {
         if (!j.feedbackWeights || j.feedbackWeights.length !== nPre * nPost) {
           throw new Error(`projection ${j.index}: random feedback needs ${nPost} x ${nPre} feedbackWeights`);
         }
-        L.B = mem.alloc(nPost * pad4(nPre) * 4);
-        L.scratch = mem.allocF32(nPre);
+        L.B = mem.alloc(nPost * pad(nPre) * 4);
+        L.scratch = mem.alloc(pad(nPre) * 4);
         L.idxB = mem.alloc(nPost * 4);
-        const B = mem.f32(L.B, nPost * pad4(nPre));
-        for (let i = 0; i < nPost; i++) B.set(j.feedbackWeights.subarray(i * nPre, (i + 1) * nPre), i * pad4(nPre));
+        const B = mem.f32(L.B, nPost * pad(nPre));
+        for (let i = 0; i < nPost; i++) B.set(j.feedbackWeights.subarray(i * nPre, (i + 1) * nPre), i * pad(nPre));
       }
       return L;
     });
@@ -291,8 +305,23 @@ export class Engine {
   step(n: number, options: StepOptions = {}): void {
     if (!Number.isInteger(n) || n < 0) throw new Error(`step count ${n} is not a non-negative integer`);
     if (n === 0) return;
-    this.mem.k.run_steps(this.prog, this.nOps, n, this.flags(options.learn ?? false, options.nudge ?? true));
+    this.runSteps(n, this.flags(options.learn ?? false, options.nudge ?? true));
     this.stepCount += n;
+  }
+
+  /** Runs n steps of the program in WASM (emulator/threads/ runs them on several threads). */
+  protected runSteps(n: number, flags: number): void {
+    this.mem.k.run_steps(this.prog, this.nOps, n, flags);
+  }
+
+  /** Presents count samples of the presentation record in WASM (emulator/threads/ overrides it). */
+  protected runPresent(rec: number, count: number, stepsPerSample: number, flags: number): void {
+    this.mem.k.present_samples(this.prog, this.nOps, rec, count, stepsPerSample, flags);
+  }
+
+  /** n rounded up to the padding of vectors and weight rows. */
+  private pad(n: number): number {
+    return Math.ceil(n / this.padFloats) * this.padFloats;
   }
 
   /** A live view of u, r, r' or e of a population (size values; inputs: r is x). */
@@ -467,7 +496,7 @@ export class Engine {
       if (targets) {
         this.mem.f32(P.targets, n * this.targetSize).set(targets.subarray(done * this.targetSize, (done + n) * this.targetSize));
       }
-      this.mem.k.present_samples(this.prog, this.nOps, P.rec, n, o.stepsPerSample, flags);
+      this.runPresent(P.rec, n, o.stepsPerSample, flags);
       out.set(this.mem.f32(P.out, n * readoutSize), done * readoutSize);
       done += n;
       this.stepCount += n * o.stepsPerSample;
@@ -490,7 +519,7 @@ export class Engine {
   feedbackView(proj: number): { view: Float32Array; stride: number } | null {
     const L = this.proj(proj);
     if (!L.B) return null;
-    const stride = pad4(L.nPre);
+    const stride = this.pad(L.nPre);
     return { view: this.mem.f32(L.B, L.nPost * stride), stride };
   }
 

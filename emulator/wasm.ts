@@ -71,18 +71,33 @@ export function setKernelModule(module: WebAssembly.Module): void {
   cachedModule = module;
 }
 
+/** Options of a KernelMemory beyond its size and module. */
+export interface KernelMemoryOptions {
+  /** A shared memory (SharedArrayBuffer) for a module built with sharedMemory (emulator/threads/). */
+  shared?: boolean;
+  /** Alignment and size granularity of every block in bytes (default 16; 64 keeps blocks on their own cache lines). */
+  align?: number;
+}
+
+/** Maximum pages of a shared memory (the release-shared build declares 65536: 4 GiB). */
+const SHARED_MAX_PAGES = 65536;
+
 /**
  * Kernel instance on its own memory, with a bump allocator for the host's layout: every block is
- * 16-byte aligned (v128 loads), and memory grows as blocks are allocated.
+ * 16-byte aligned (v128 loads) or as the options say, and memory grows as blocks are allocated.
  */
 export class KernelMemory {
   readonly memory: WebAssembly.Memory;
   readonly k: KernelExports;
   private top: number;
+  private readonly align: number;
 
-  constructor(initialBytes = 0, module: WebAssembly.Module = kernelModule()) {
+  constructor(initialBytes = 0, module: WebAssembly.Module = kernelModule(), options: KernelMemoryOptions = {}) {
     const pages = Math.max(MIN_PAGES, Math.ceil(initialBytes / PAGE_BYTES) + MIN_PAGES);
-    this.memory = new WebAssembly.Memory({ initial: pages });
+    this.align = options.align ?? 16;
+    this.memory = options.shared
+      ? new WebAssembly.Memory({ initial: pages, maximum: SHARED_MAX_PAGES, shared: true })
+      : new WebAssembly.Memory({ initial: pages });
     const instance = new WebAssembly.Instance(module, {
       env: {
         memory: this.memory,
@@ -92,13 +107,13 @@ export class KernelMemory {
       },
     });
     this.k = instance.exports as unknown as KernelExports;
-    this.top = this.k.heap_base();
+    this.top = Math.ceil(this.k.heap_base() / this.align) * this.align;
   }
 
-  /** Allocates `bytes` (rounded up to 16) of zeroed memory and returns its address. */
+  /** Allocates `bytes` (rounded up to the alignment, 16 by default) of zeroed memory and returns its address. */
   alloc(bytes: number): number {
     const ptr = this.top;
-    this.top = ptr + Math.ceil(Math.max(bytes, 0) / 16) * 16;
+    this.top = ptr + Math.ceil(Math.max(bytes, 0) / this.align) * this.align;
     const needPages = Math.ceil(this.top / PAGE_BYTES);
     const havePages = this.memory.buffer.byteLength / PAGE_BYTES;
     if (needPages > havePages) this.memory.grow(needPages - havePages);

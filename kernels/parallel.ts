@@ -9,7 +9,9 @@
 // bit-identical. Records are OP_BYTES long; ops of kernels/program.ts run through its stepOnce.
 //
 //   FORWARD_COLS    words 1-10 as FORWARD (W, y, e point at the slice's first column, idx is the
-//                   thread's own scratch, word 10 the thread's own pending flag), 11 width (floats)
+//                   thread's own scratch, word 10 the thread's own pending flag), 11 width (floats),
+//                   12 the thread's private accumulator (0: none): y is copied there, accumulated and
+//                   copied back, so the hot accumulator never shares a cache line with another thread
 //   PLASTIC_COLS    1 the thread's FORWARD_COLS record
 //   FEEDBACK_R_COLS 1 B + first column, 2 B stride (floats), 3 nPost, 4 diff(post), 5 rpPrev(pre),
 //                   6 e(pre), 7 scratch (5-7 at the slice's first element), 8 nVec of the slice,
@@ -101,14 +103,20 @@ export function barrier_wait(bar: usize): i32 {
 }
 
 function forwardCols(op: usize): void {
+  const y = ptr(op, 5);
+  const acc = ptr(op, 12);
+  const bytes = <usize>word(op, 11) << 2;
+  const out = acc ? acc : y;
+  if (acc) memory.copy(acc, y, bytes);
   if (load<i32>(op + PENDING) != 0) {
     store<i32>(op + PENDING, 0);
     mv_forward_update_cols(
-      ptr(op, 1), word(op, 2), word(op, 11), word(op, 3), ptr(op, 4), ptr(op, 5), ptr(op, 6), ptr(op, 7), real(op, 8), ptr(op, 9),
+      ptr(op, 1), word(op, 2), word(op, 11), word(op, 3), ptr(op, 4), out, ptr(op, 6), ptr(op, 7), real(op, 8), ptr(op, 9),
     );
   } else {
-    mv_forward_cols(ptr(op, 1), word(op, 2), word(op, 11), word(op, 3), ptr(op, 4), ptr(op, 5), ptr(op, 9));
+    mv_forward_cols(ptr(op, 1), word(op, 2), word(op, 11), word(op, 3), ptr(op, 4), out, ptr(op, 9));
   }
+  if (acc) memory.copy(y, acc, bytes);
 }
 
 function updateCols(fwd: usize): void {
