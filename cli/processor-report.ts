@@ -54,7 +54,9 @@ export function processorLine(s: ProcessorSummary): string {
   if (s.plasticity === 'none') return 'plasticity: none (nothing learns)';
   if (s.plasticity === 'kernel') return `plasticity: engine kernel (every plastic synapse every step: ${s.plasticity_updates_per_sample ?? 0} updates per sample)`;
   const per = s.plasticity_updates_per_sample === null ? 'n/a' : s.plasticity_updates_per_sample.toPrecision(3);
-  const busy = s.firmware_busy_fraction === null ? '' : ` (${(100 * s.firmware_busy_fraction).toFixed(1)} % of the learning time)`;
+  const f = s.firmware_busy_fraction;
+  // Under ideal timing the firmware's time is free, so the fraction says how far it is from keeping up.
+  const busy = f === null ? '' : s.processor_timing === 'ideal' && f > 1 ? ` (${f.toPrecision(3)} x the analog time it learned over)` : ` (${(100 * f).toFixed(1)} % of the learning time)`;
   return (
     `plasticity: firmware on ${s.processors} processor${s.processors === 1 ? '' : 's'}, timing ${s.processor_timing}: ` +
     `${s.processor_cycles} cycles, busiest processor ${s.firmware_hw_us.toPrecision(4)} us hw${busy}, ${per} updates per sample`
