@@ -59,6 +59,21 @@ export const CalibrationSchema = Type.Object(
     /** Seed of the measurement's own draws (noise streams). */
     seed: Type.Integer({ minimum: 0 }),
     wall_s: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Present when tau_m trims were then set by the on-chip tau adaptation (emulator/tau-adapt.ts). */
+    tau_adaptation: Type.Optional(
+      Type.Object(
+        {
+          network: Type.String(),
+          eta: Type.Number(),
+          steps_per_sample: Type.Integer({ minimum: 1 }),
+          samples: Type.Integer({ minimum: 0 }),
+          passes: Type.Array(Type.Object({ population: Type.String(), pass: Type.Integer(), mean_abs_gap_ms: Type.Number() }, { additionalProperties: false })),
+          mean_abs_gap_ms_before: Type.Record(Type.String(), Type.Number()),
+          mean_abs_gap_ms_after: Type.Record(Type.String(), Type.Number()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
