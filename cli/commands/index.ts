@@ -8,6 +8,7 @@ import { registerCompile } from './compile.js';
 import { registerDisasm } from './disasm.js';
 import { registerHilTrain } from './hil-train.js';
 import { registerInspect } from './inspect.js';
+import { registerRobustness } from './robustness.js';
 import { registerRun } from './run.js';
 import { registerServe } from './serve.js';
 import { registerTrain } from './train.js';
@@ -21,6 +22,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerRun,
   registerTrain,
   registerCalibrate,
+  registerRobustness,
   registerServe,
   registerHilTrain,
   registerBench,
