@@ -71,7 +71,7 @@ export function renderIsaDocs(): string {
     '| `.bs` | 1 | 8-bit signed | saturating to -128..127 |',
     '| `.h` | 2 | 16-bit signed | modulo 2^16 |',
     '| `.hs` | 3 | 16-bit signed | saturating to -32768..32767 |',
-    '| `.f` | 4 | float32 | IEEE single, round to nearest even |',
+    '| `.f` | 4 | float32 | IEEE single, round to nearest even; a NaN result is the canonical NaN 0x7fc00000 (as RISC-V F) |',
     '| `.w` | 5 | 32-bit | moves, splats, conversions |',
     '| `.bu` | 6 | 8-bit unsigned | compares and min/max (ADC codes) |',
     '| `.hu` | 7 | 16-bit unsigned | compares and min/max |',

@@ -268,11 +268,23 @@ function vxInt(form: Form, f: (a: number, b: number, w: number) => number): Sema
     }
   };
 }
+/**
+ * RISC-V's canonical NaN (F extension, section 11.3): a float result that is NaN is stored as these
+ * bits, so results do not depend on how the JavaScript engine propagates NaN payloads.
+ */
+export const CANONICAL_NAN = 0x7fc00000;
+
+/** Stores a float result into lane i of the 32-bit views, NaN as the canonical NaN. */
+function putFloat(m: Machine, i: number, r: number): void {
+  if (r === r) m.v.f32[i] = r;
+  else m.v.u32[i] = CANONICAL_NAN;
+}
+
 function vvFloat(f: (a: number, b: number) => number): Semantics {
   return (m, d) => {
     const a = m.v.f32;
     const n = lanesOf(m, 32), od = d.rd * n, o1 = d.rs1 * n, o2 = d.rs2 * n;
-    for (let i = 0; i < n; i++) a[od + i] = f(a[o1 + i], a[o2 + i]);
+    for (let i = 0; i < n; i++) putFloat(m, od + i, f(a[o1 + i], a[o2 + i]));
   };
 }
 
@@ -350,7 +362,7 @@ const VECTOR_LANES: InstrDef[] = [
       ? (m, d) => {
           const a = m.v.f32, s = bitsToFloat(m.x[d.rs2]);
           const n = lanesOf(m, 32), od = d.rd * n, o1 = d.rs1 * n;
-          for (let i = 0; i < n; i++) a[od + i] = a[o1 + i] * s;
+          for (let i = 0; i < n; i++) putFloat(m, od + i, a[o1 + i] * s);
         }
       : vxInt(f, (a, b) => a * b),
     cycles: 'vector_mul',
@@ -374,7 +386,7 @@ const VECTOR_LANES: InstrDef[] = [
     const a = m.v.f32;
     const n = lanesOf(m, 32), od = d.rd * n, o1 = d.rs1 * n, o2 = d.rs2 * n;
     // The product of two float32 values is exact in float64, so only the final rounding remains.
-    for (let i = 0; i < n; i++) a[od + i] = a[od + i] + a[o1 + i] * a[o2 + i];
+    for (let i = 0; i < n; i++) putFloat(m, od + i, a[od + i] + a[o1 + i] * a[o2 + i]);
   }, [32], 'vector_mul')),
   ...family('vsll', 7, INT4, VVX, (f) => ({
     summary: 'vd[i] = vs1[i] << (rs2 mod w)', exec: vxIntShift(f, (a, s) => a * 2 ** s, (b, w) => b & (w - 1)),
