@@ -9,6 +9,7 @@
  * This is the float64 model (emulator/reference.ts stepping) that the engine's adaptation and the
  * processor firmware firmware-models/tau-adapt.s are checked against.
  */
+import { fracMul, saturate, wrap } from '../isa/lanes.js';
 import type { EmulatorModel } from '../emulator/model.js';
 import { ReferenceModel } from '../emulator/reference.js';
 import { populationDepths } from '../emulator/synaptic-filter.js';
@@ -86,4 +87,73 @@ export function adaptTauReference(
     R.setTauAdaptation(pi, 0);
   }
   return { tau_m: R.tau_m, passes, model: R };
+}
+
+// ---------------------------------------------------------------- the firmware's own arithmetic
+// What firmware-models/tau-adapt.s computes per update, in plain TypeScript, lane by lane with the
+// vector unit's rounding (isa/lanes.ts), so the program can be checked bit for bit.
+
+/** The fixed-point constants of one record: K n in Q0.15 and the shift S' (as tau-adapt.s halves K n). */
+export function fixedKn(k: number, s: number, n: number): { kn: number; shift: number } {
+  let kn = k * n;
+  let shift = s;
+  while (kn > 32767) {
+    if (shift === 0) return { kn: 32767, shift: 0 };
+    kn = (kn + 1) >> 1;
+    shift--;
+  }
+  return { kn, shift };
+}
+
+/**
+ * One fixed-point update of `cols` columns (16-bit lanes, 64 per chunk): ADC codes r, basal, u, r'
+ * and tau_m trim codes per column; `random(lane)` is the lane generators' next 32-bit draw (drawn
+ * for all 64 lanes of every chunk, as vnarrowsr does). Returns the new trim codes (not yet clamped
+ * by the DAC).
+ */
+export function fixedUpdate(
+  obs: { r: ArrayLike<number>; basal: ArrayLike<number>; u: ArrayLike<number>; rp: ArrayLike<number> },
+  codes: ArrayLike<number>,
+  cols: number,
+  k: number,
+  s: number,
+  n: number,
+  threshold: number,
+  random: (lane: number) => number,
+): number[] {
+  const { kn, shift } = fixedKn(k, s, n);
+  const out = Array.from(codes);
+  const mask = (1 << shift) - 1;
+  for (let c0 = 0; c0 < cols; c0 += 64) {
+    for (let i = 0; i < 64; i++) {
+      const c = c0 + i;
+      const inside = c < cols;
+      const dr = wrap((inside ? obs.r[c] : 0) - (inside ? obs.basal[c] : 0), 16);
+      const db = wrap((inside ? obs.basal[c] : 0) - (inside ? obs.u[c] : 0), 16);
+      const p = saturate(fracMul(saturate(dr << 7, 16), saturate(db << 7, 16), 16), 16);
+      const q = saturate(fracMul(p, kn, 16), 16);
+      const d = saturate((q + (random(i) & mask)) >> shift, 8);
+      if (!inside || !(threshold < (obs.rp[c] ?? 0))) continue;
+      out[c] = saturate(out[c] + d, 16);
+    }
+  }
+  return out;
+}
+
+/** One float32 update (ideal chip): t += fround(fround(fround(r - basal) * fround(basal - u)) * fround(K n)) where r' > threshold. */
+export function floatUpdate(
+  obs: { r: ArrayLike<number>; basal: ArrayLike<number>; u: ArrayLike<number>; rp: ArrayLike<number> },
+  trims: ArrayLike<number>,
+  k: number,
+  n: number,
+  threshold: number,
+  trimRange: number,
+): number[] {
+  const f = Math.fround;
+  const kn = f(f(n) * f(k));
+  return Array.from(trims, (t, c) => {
+    const fr = f(obs.r[c]), fb = f(obs.basal[c]), fu = f(obs.u[c]);
+    const d = f(obs.rp[c]) > f(threshold) ? f(f(f(fr - fb) * f(fb - fu)) * kn) : 0;
+    return Math.max(-trimRange, Math.min(trimRange, f(f(t) + d)));
+  });
 }

@@ -89,7 +89,7 @@ export function registerRobustness(program: Command, con: Console): void {
     .option('--filter-errors', 'with --tau-s: low-pass the errors too')
     .option('--no-filter-targets', 'with --tau-s: do not low-pass the targets')
     .addOption(new Option('--plasticity <mode>', 'kernel (the engine\'s update kernel, fast; default) or firmware (the image\'s firmware on the plasticity processors)').choices(['kernel', 'firmware']).default('kernel'))
-    .addOption(new Option('--tau-adapt-eta <X>', 'eta_tau of the tau adaptation, per step').argParser(numberArg).default(160))
+    .addOption(new Option('--tau-adapt-eta <X>', 'eta_tau of the tau adaptation per step (tau_m += eta (ubr - basal) du); stable while eta du^2 << 1').argParser(numberArg).default(10))
     .addOption(new Option('--tau-adapt-samples <N>', 'validation samples per adaptation pass (10 steps each)').argParser(intArg).default(1000))
     .addOption(new Option('--tau-adapt-passes <N>', 'most adaptation passes per layer').argParser(intArg).default(10))
     .addOption(new Option('--calibration-iterations <K>', 'correction rounds of the calibration').argParser(intArg).default(2));
