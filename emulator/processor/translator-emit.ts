@@ -4,13 +4,15 @@
  * to the host (`bail`) with the state as it was before the instruction wherever the interpreter
  * would trap, so the host's stepper produces the interpreter's own trap. Vector instructions are
  * v128 SIMD over the register's 16-byte chunks: i8x16 / i16x8 with saturating ops where the ISA
- * saturates, f32x4 for float lanes (float64 where the table computes in float64), and xoshiro128**
+ * saturates, f32x4 for float lanes (float64 where the table computes in float64; NaN results are
+ * the canonical NaN, as the table stores them), and xoshiro128**
  * of four lane generators per i32x4.
  *
  * Control transfers (branches, jumps, `wait`, `ecall`, `ebreak`) end a block; translator-module.ts
  * emits them (TERMINATORS).
  */
 import type binaryen from 'binaryen';
+import { CANONICAL_NAN } from '../../isa/table.js';
 import type { DecodedInstruction } from '../../isa/types.js';
 import type { StateLayout } from './wasm-layout.js';
 
@@ -46,6 +48,8 @@ export interface EmitContext {
   tv(k: number): number;
   /** The bus transfer of a core-access instruction (vlds/vsts/vadc/vrowd) after its checks. */
   bus(d: DecodedInstruction): E[];
+  /** The bus's analog step counter (rdstep). */
+  analogSteps(): E;
   /** Next four outputs of lane generators 4g'..4g'+3 whose state words start at `rngAddr` (s0 address). */
   rng4(rngAddr: number): E;
 }
@@ -130,7 +134,7 @@ function mulHigh(ext1: 's' | 'u', ext2: 's' | 'u'): Emitter {
     const m = c.m;
     const ea = ext1 === 's' ? m.i64.extend_s(a) : m.i64.extend_u(a);
     const eb = ext2 === 's' ? m.i64.extend_s(b) : m.i64.extend_u(b);
-    return m.i32.wrap(m.i64.shr_u(m.i64.mul(ea, eb), m.i64.const(32, 0)));
+    return m.i32.wrap(m.i64.shr_u(m.i64.mul(ea, eb), m.i64.const(BigInt(32))));
   });
 }
 
@@ -183,6 +187,7 @@ const SCALAR: Record<string, Emitter> = {
   or: rr((c, a, b) => c.m.i32.or(a, b)),
   and: rr((c, a, b) => c.m.i32.and(a, b)),
   fence: () => [],
+  rdstep: (c, d) => [c.setX(d.rd, c.analogSteps())],
   mul: rr((c, a, b) => c.m.i32.mul(a, b)),
   mulh: mulHigh('s', 's'),
   mulhsu: mulHigh('s', 'u'),
@@ -288,6 +293,12 @@ function fracMul(c: EmitContext, f: Form, a: () => E, b: () => E): E {
   return f.sat ? W.narrowSat(lo, hi) : W.narrowMod(lo, hi);
 }
 
+/** A float result with NaN lanes replaced by the canonical NaN 0x7fc00000 (isa/table.ts CANONICAL_NAN); tv(3) holds r meanwhile. */
+function canonical(c: EmitContext, r: E): E {
+  const m = c.m, t = c.tv(3), V = c.B.v128;
+  return m.v128.bitselect(m.i32x4.splat(m.i32.const(CANONICAL_NAN)), m.local.tee(t, r, V), m.f32x4.ne(m.local.get(t, V), m.local.get(t, V)));
+}
+
 /** RISC-V fmin/fmax on float lanes: a NaN operand yields the other, two NaNs the canonical NaN, -0 below +0. */
 function fminmax(c: EmitContext, max: boolean, a: () => E, b: () => E): E {
   const m = c.m;
@@ -298,14 +309,15 @@ function fminmax(c: EmitContext, max: boolean, a: () => E, b: () => E): E {
   const nanA = () => m.f32x4.ne(a(), a()), nanB = () => m.f32x4.ne(b(), b());
   r = m.v128.bitselect(a(), r, nanB());
   r = m.v128.bitselect(b(), r, nanA());
-  // Both NaN: the table returns JavaScript's NaN, stored as the canonical 0x7fc00000.
-  return m.v128.bitselect(m.i32x4.splat(m.i32.const(0x7fc00000)), r, m.v128.and(nanA(), nanB()));
+  // Both NaN: the canonical NaN.
+  return m.v128.bitselect(m.i32x4.splat(m.i32.const(CANONICAL_NAN)), r, m.v128.and(nanA(), nanB()));
 }
 
 /** vd + vs1 * vs2 in float64 (exact product, one rounding of the sum to float64), then rounded to float32: as the table. */
 function fmaF64(c: EmitContext, a: () => E, b: () => E, d: () => E): E {
   const m = c.m;
-  const high = (v: E) => m.i8x16.shuffle(v, v, [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]);
+  // The high two lanes moved down (the second operand only fills the unused upper half).
+  const high = (v: E) => m.i8x16.shuffle(v, m.v128.const(new Array(16).fill(0)), [8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23]);
   const half = (sel: (v: E) => E) =>
     m.f32x4.demote_f64x2_zero(m.f64x2.add(m.f64x2.promote_low_f32x4(sel(d())), m.f64x2.mul(m.f64x2.promote_low_f32x4(sel(a())), m.f64x2.promote_low_f32x4(sel(b())))));
   return m.i8x16.shuffle(half((v) => v), half(high), [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
@@ -411,17 +423,17 @@ function vectorLane(base: string, sfx: string | undefined): Emitter | undefined 
     case 'vsub': {
       if (!f) return undefined;
       const add = base === 'vadd';
-      if (f.float) return lanewise((c, a, b) => (add ? c.m.f32x4.add(a(), b()) : c.m.f32x4.sub(a(), b())));
+      if (f.float) return lanewise((c, a, b) => canonical(c, add ? c.m.f32x4.add(a(), b()) : c.m.f32x4.sub(a(), b())));
       return lanewise((c, a, b) => {
         const o = L(c);
         return add ? (f.sat ? o.addSat(a(), b()) : o.add(a(), b())) : (f.sat ? o.subSat(a(), b()) : o.sub(a(), b()));
       });
     }
     case 'vmul':
-      if (f?.float) return lanewise((c, a, b) => c.m.f32x4.mul(a(), b()));
+      if (f?.float) return lanewise((c, a, b) => canonical(c, c.m.f32x4.mul(a(), b())));
       return f && lanewise((c, a, b) => intMul(c, f, a, b));
     case 'vmuls':
-      if (f?.float) return lanewise((c, a, b) => c.m.f32x4.mul(a(), b()), (c, d) => c.m.f32x4.splat(c.m.f32.reinterpret(c.x(d.rs2))));
+      if (f?.float) return lanewise((c, a, b) => canonical(c, c.m.f32x4.mul(a(), b())), (c, d) => c.m.f32x4.splat(c.m.f32.reinterpret(c.x(d.rs2))));
       return f && lanewise((c, a, b) => intMul(c, f, a, b), splatX(f.w));
     case 'vmulf':
       return f && lanewise((c, a, b) => fracMul(c, f, a, b));
@@ -435,7 +447,7 @@ function vectorLane(base: string, sfx: string | undefined): Emitter | undefined 
         return W.narrowSat(W.add(W.extLo(dv()), lo), W.add(W.extHi(dv()), hi));
       });
     case 'vfma':
-      return lanewise((c, a, b, dv) => fmaF64(c, a, b, dv));
+      return lanewise((c, a, b, dv) => canonical(c, fmaF64(c, a, b, dv)));
     case 'vsll':
     case 'vslli': {
       if (!f) return undefined;
@@ -532,12 +544,13 @@ function vectorMemory(isStore: boolean): Emitter {
 }
 
 /**
- * vlds / vsts / vadc / vrowd: the row, column and lane-kind checks of the table (a failing check
+ * vlds / vsts / vadc / vrowd / vldp / vstp: the row, column and lane-kind checks of the table (a failing check
  * exits to the host, which traps with the table's message), then the bus transfer.
  */
 function coreAccess(base: string, sfx: string): Emitter | undefined {
   const f = FORMS[sfx];
-  if (!f || !(sfx === 'b' || sfx === 'h' || sfx === 'f')) return undefined;
+  const params = base === 'vldp' || base === 'vstp';
+  if (!f || !(sfx === 'h' || sfx === 'f' || (sfx === 'b' && !params))) return undefined;
   return (c, d) => {
     const m = c.m;
     const bad: E[] = [];
@@ -551,6 +564,8 @@ function coreAccess(base: string, sfx: string): Emitter | undefined {
       bad.push(colBad(c.x(d.rs2)));
     } else if (base === 'vrowd') {
       bad.push(rowBad(c.x(d.rs1)));
+    } else if (params) {
+      bad.push(colBad(c.x(d.rs2)));
     } else {
       return [];
     }
@@ -568,7 +583,7 @@ export function emitterFor(mnemonic: string): Emitter | undefined {
   const dot = mnemonic.indexOf('.');
   const base = dot < 0 ? mnemonic : mnemonic.slice(0, dot);
   const sfx = dot < 0 ? undefined : mnemonic.slice(dot + 1);
-  if (base === 'vlds' || base === 'vsts' || base === 'vadc' || base === 'vrowd') return sfx ? coreAccess(base, sfx) : undefined;
+  if (['vlds', 'vsts', 'vadc', 'vrowd', 'vldp', 'vstp'].includes(base)) return sfx ? coreAccess(base, sfx) : undefined;
   return vectorLane(base, sfx);
 }
 

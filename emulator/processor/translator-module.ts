@@ -84,6 +84,7 @@ export function buildModule(Bn: B, spec: ModuleSpec): BuiltModule {
     m.setMemory(1, -1, null, [], false, false, '0');
     m.addMemoryImport('0', 'env', 'memory');
     m.addFunctionImport('bus', 'env', 'bus', Bn.createType([Bn.i32, Bn.i32, Bn.i32]), Bn.none);
+    m.addFunctionImport('steps', 'env', 'steps', Bn.none, Bn.i32);
     if (spec.bus.kind === 'kernel') {
       for (const f of spec.bus.imports) m.addFunctionImport(f.name, 'kernels', f.name, Bn.createType(f.params), f.result);
     }
@@ -120,7 +121,6 @@ export function buildModule(Bn: B, spec: ModuleSpec): BuiltModule {
       return g;
     };
 
-    const bodies = new Map<Block, E[]>();
     for (const block of cfg.blocks) {
       const costs = block.instrs.map((d) => spec.cost(d.def));
       const total = costs.reduce((a, b) => a + b, 0);
@@ -160,7 +160,6 @@ export function buildModule(Bn: B, spec: ModuleSpec): BuiltModule {
           code.push(m.if(m.local.get(t, i32), exitWith(STATUS.WAIT, m.i32.const((lastPc + 4) | 0), [m.i32.store(0, 4, m.i32.const(L.waitSteps), m.local.get(t, i32))])));
         }
       }
-      bodies.set(block, code);
       rblock.set(block, R.addBlock(m.block(null, code)));
     }
 
@@ -276,6 +275,7 @@ function context(Bn: B, m: binaryen.Module, spec: ModuleSpec, pc: number, bail: 
       busInstrs.push(d);
       return [m.call('bus', [m.i32.const(id), xget(m, i32, d.rs1), xget(m, i32, d.rs2)], Bn.none)];
     },
+    analogSteps: () => m.call('steps', [], i32),
     rng4: (addr) => m.call('rng4', [m.i32.const(addr)], Bn.v128),
   };
   return c;

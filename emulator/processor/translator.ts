@@ -373,7 +373,7 @@ export class TranslatedProcessor implements FirmwareProcessor {
       rs2: d.def.operands.some((o) => o.kind === 'xreg' && o.field === 'rs2'),
     }));
     const imports: WebAssembly.Imports = {
-      env: { memory: this.memory, bus: (id: number, a: number, b: number) => this.busCall(id, a, b) },
+      env: { memory: this.memory, bus: (id: number, a: number, b: number) => this.busCall(id, a, b), steps: () => this.bus.analogSteps | 0 },
     };
     if (this.opts.kernels) imports.kernels = this.opts.kernels.exports as WebAssembly.ModuleImports;
     const instance = new WebAssembly.Instance(new WebAssembly.Module(built.binary as Uint8Array<ArrayBuffer>), imports);
