@@ -46,6 +46,7 @@ interface RobustnessOptions {
   stepsPerSample?: number;
   workers: number;
   tauAdaptEta: number;
+  tauAdaptBy: 'firmware' | 'engine';
   tauAdaptSamples: number;
   tauAdaptPasses: number;
   calibrationIterations: number;
@@ -89,6 +90,7 @@ export function registerRobustness(program: Command, con: Console): void {
     .option('--filter-errors', 'with --tau-s: low-pass the errors too')
     .option('--no-filter-targets', 'with --tau-s: do not low-pass the targets')
     .addOption(new Option('--plasticity <mode>', 'kernel (the engine\'s update kernel, fast; default) or firmware (the image\'s firmware on the plasticity processors)').choices(['kernel', 'firmware']).default('kernel'))
+    .addOption(new Option('--tau-adapt-by <how>', 'who runs the tau adaptation: firmware (tau-adapt.s on the plasticity processors; default) or engine (the same rule in the step program, float, faster)').choices(['firmware', 'engine']).default('firmware'))
     .addOption(new Option('--tau-adapt-eta <X>', 'eta_tau of the tau adaptation per step (tau_m += eta (ubr - basal) du); stable while eta du^2 << 1').argParser(numberArg).default(10))
     .addOption(new Option('--tau-adapt-samples <N>', 'validation samples per adaptation pass (10 steps each)').argParser(intArg).default(1000))
     .addOption(new Option('--tau-adapt-passes <N>', 'most adaptation passes per layer').argParser(intArg).default(10))
@@ -147,7 +149,7 @@ export function registerRobustness(program: Command, con: Console): void {
       filter_targets: o.filterTargets ?? true,
       steps_per_sample: o.stepsPerSample,
       plasticity: o.plasticity,
-      tau_adapt: { eta: o.tauAdaptEta, samples: o.tauAdaptSamples, steps_per_sample: 10, max_passes: o.tauAdaptPasses, tol_ms: 1e-4 },
+      tau_adapt: { by: o.tauAdaptBy, eta: o.tauAdaptEta, samples: o.tauAdaptSamples, steps_per_sample: 10, max_passes: o.tauAdaptPasses, tol_ms: 1e-4 },
       calibration_iterations: o.calibrationIterations,
     };
     // Check the dataset against the network once here, so a mistake is reported before any worker starts.

@@ -19,6 +19,7 @@ import type { ChipConfig, MismatchOverrides } from '../../emulator/chip-interfac
 import { createEmulatedChip } from '../../emulator/emulated-chip.js';
 import type { EffectiveMismatch } from '../../emulator/mismatch.js';
 import { adaptTauOnChip } from '../../emulator/tau-adapt.js';
+import { adaptTauWithFirmware } from '../../emulator/tau-adapt-firmware.js';
 import { copyInput, loadDataset, MNIST_TRAIN, mnistDir, readIdx, type Dataset } from '../datasets.js';
 import { argmax, epochOrder } from '../commands/train.js';
 import type { CellKey, CellProgress, CellResult, SweepSettings } from './keys.js';
@@ -136,7 +137,8 @@ export async function runCell(s: SweepSettings, k: CellKey, cacheDir: string | u
   if (k.condition === 'tau-adapted' || k.condition === 'both') {
     progress({ phase: 'tau adaptation', done: 0, total: 1 });
     const v = validation(s, data, s.tau_adapt.samples);
-    const r = adaptTauOnChip(image, { ...config, calibration }, v.inputs, v.count, {
+    const adapt = s.tau_adapt.by === 'firmware' ? adaptTauWithFirmware : adaptTauOnChip;
+    const r = adapt(image, { ...config, calibration }, v.inputs, v.count, {
       eta: s.tau_adapt.eta,
       stepsPerSample: s.tau_adapt.steps_per_sample,
       tolMs: s.tau_adapt.tol_ms,

@@ -28,7 +28,8 @@ export interface SweepSettings {
   /** Steps per sample (dt = T_pres / steps); absent: the description's dt. */
   steps_per_sample?: number;
   plasticity: 'kernel' | 'firmware';
-  tau_adapt: { eta: number; samples: number; steps_per_sample: number; max_passes: number; tol_ms: number };
+  /** The tau adaptation: by the processors' firmware (tau-adapt.s) or by the engine's ideal float rule. */
+  tau_adapt: { by: 'firmware' | 'engine'; eta: number; samples: number; steps_per_sample: number; max_passes: number; tol_ms: number };
   calibration_iterations: number;
 }
 
