@@ -117,6 +117,8 @@ export class TranslatedProcessor implements FirmwareProcessor {
   translations = 0;
   /** Milliseconds spent translating (build, optimise, compile) since construction. */
   translateMs = 0;
+  /** Entries into translated code and instructions the host stepped (the rest ran translated), since construction. */
+  readonly stats = { enters: 0, hostSteps: 0 };
   private readonly views: StateViews;
   private readonly machine: LinearMachine;
   private readonly memory: WebAssembly.Memory;
@@ -263,6 +265,7 @@ export class TranslatedProcessor implements FirmwareProcessor {
         V.pc = M.pc;
         V.cycles = M.cycles;
         V.instructions = M.instructions;
+        this.stats.enters++;
         const status = mod!.run(end);
         V.refresh();
         M.pc = V.pc;
@@ -277,6 +280,7 @@ export class TranslatedProcessor implements FirmwareProcessor {
         continue;
       }
       mustStep = false;
+      this.stats.hostSteps++;
       M.step();
       if (M.stop) break;
     }
@@ -427,6 +431,17 @@ export async function createProcessor(opts: TranslatedOptions & { processor?: Pr
   if (mode === 'interpret' || (mode === 'auto' && !translatable(opts.chip))) return new Processor(opts);
   await loadTranslator();
   return new TranslatedProcessor({ ...opts, translateAfter: opts.translateAfter ?? (mode === 'translate' ? 0 : AUTO_TRANSLATE_AFTER) });
+}
+
+/**
+ * A synchronous processor factory of a mode (for FirmwareRuntime's makeProcessor); 'translate' and
+ * 'auto' need loadTranslator() to have been awaited.
+ */
+export function processorFactory(mode: ProcessorMode, extra: Partial<TranslatedOptions> = {}): (opts: ProcessorOptions) => FirmwareProcessor {
+  return (opts) => {
+    if (mode === 'interpret' || (mode === 'auto' && !translatable(opts.chip))) return new Processor(opts);
+    return new TranslatedProcessor({ ...opts, ...extra, translateAfter: extra.translateAfter ?? (mode === 'translate' ? 0 : AUTO_TRANSLATE_AFTER) });
+  };
 }
 
 /** Whether a value is the emit context type (re-exported for the bus link builders). */
