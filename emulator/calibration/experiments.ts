@@ -6,14 +6,16 @@
  *  1. Step responses: the input toggles between 0 and 1 every HOLD_TAUS nominal time constants.
  *     After each toggle u relaxes with tau_m (fitTauM) and the rate's lead over the membrane
  *     gives g (1 - tau_r / tau_m) (fitLeadSlope).
- *  2. Input sweep: SWEEP levels held until settled; the mean membrane against the input gives the
- *     synaptic gain G (u = b + G w x), the mean rate against the mean membrane gives the
- *     activation gain g and offset o (r = g u + o).
+ *  2. Input sweep: SWEEP levels, each held a few time constants. With the relaxation factor a^k and
+ *     the lead slope s = g (1 - rho) of step 1, each level's drive B (its membrane's equilibrium)
+ *     is (u_{j+k} - a^k u_j) / (1 - a^k) averaged over the hold, and r_j - s u_{j-1} = (g - s) B + o;
+ *     so B against the input gives the synaptic gain G (B = b + G w x), and r - s u_prev against B
+ *     gives the activation gain g and the offset o.
  * No fit reads a plateau, so slow circuits that have not settled still measure correctly.
  */
 import type { Chip, ChipConfig, Recording } from '../chip-interface.js';
 import { Adc } from './adc.js';
-import { finiteMean, fitLeadSlope, fitTauM, linearFit, mean } from './fit.js';
+import { finiteMean, fitLeadSlope, fitTauM, linearFit } from './fit.js';
 import type { CalibrationNetwork } from './network.js';
 
 /** Holds of the step-response phase, each this many nominal time constants. */
@@ -21,7 +23,7 @@ export const EDGES = 6;
 export const HOLD_TAUS = 8;
 /** Input levels of the sweep; each is held SETTLE_TAUS, then averaged over AVERAGE_TAUS. */
 export const SWEEP = [0, 0.25, 0.5, 0.75, 1];
-export const SETTLE_TAUS = 4;
+export const SETTLE_TAUS = 1;
 export const AVERAGE_TAUS = 6;
 const WARMUP_TAUS = 6;
 
@@ -95,16 +97,37 @@ export async function measure(
     });
   }
 
-  const meanU = net.populations.map((p) => SWEEP.map(() => new Float64Array(p.column.length)));
-  const meanR = net.populations.map((p) => SWEEP.map(() => new Float64Array(p.column.length)));
+  // Step 1's fits per neuron: tau_m (so a^k) and the lead slope s = g (1 - rho).
+  const tauOf = net.populations.map((p, k) => Float64Array.from(p.column, (_, i) => finiteMean(tauEdges[k][i])));
+  const leadOf = net.populations.map((p, k) => Float64Array.from(p.column, (_, i) => finiteMean(leadEdges[k][i])));
+  const drive = net.populations.map((p) => SWEEP.map(() => new Float64Array(p.column.length)));
+  const rest = net.populations.map((p) => SWEEP.map(() => new Float64Array(p.column.length)));
   for (let l = 0; l < SWEEP.length; l++) {
-    await hold(SWEEP[l], SETTLE_TAUS, false);
+    const pre = await hold(SWEEP[l], SETTLE_TAUS, true);
     const rec = await hold(SWEEP[l], AVERAGE_TAUS, true);
     net.populations.forEach((p, k) => {
-      const { u, r } = read(rec, p.name);
+      const a0 = read(pre, p.name);
+      const a1 = read(rec, p.name);
+      const u = [...a0.u, ...a1.u];
+      const r = [...a0.r, ...a1.r];
+      const from = a0.u.length; // the averaged part starts after the settling part
       for (let i = 0; i < p.column.length; i++) {
-        meanU[k][l][i] = mean(u.map((row) => row[i]));
-        meanR[k][l][i] = mean(r.map((row) => row[i]));
+        const ak = Math.pow(1 - dt / tauOf[k][i], lag);
+        let sb = 0;
+        let nb = 0;
+        for (let j = from; j + lag < u.length; j++) {
+          sb += (u[j + lag][i] - ak * u[j][i]) / (1 - ak);
+          nb++;
+        }
+        drive[k][l][i] = nb ? sb / nb : NaN;
+        let sr = 0;
+        let nr = 0;
+        for (let j = from; j < r.length; j++) {
+          if (!adc.inRange(r[j][i])) continue;
+          sr += r[j][i] - leadOf[k][i] * u[j - 1][i];
+          nr++;
+        }
+        rest[k][l][i] = nr > (r.length - from) / 2 ? sr / nr : NaN;
       }
     });
   }
@@ -120,16 +143,15 @@ export async function measure(
     const o = new Float64Array(n);
     const G = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      const uLevels = meanU[k].map((a) => a[i]);
-      const rLevels = meanR[k].map((a) => a[i]);
-      G[i] = linearFit(SWEEP, uLevels).slope / p.weight[i];
-      // Levels whose rate reading touched an ADC rail are left out of the gain fit.
-      const ok = rLevels.map((v) => adc.inRange(v));
-      const fit = linearFit(uLevels.filter((_, l) => ok[l]), rLevels.filter((_, l) => ok[l]));
-      g[i] = fit.slope;
+      const bLevels = drive[k].map((a) => a[i]);
+      G[i] = linearFit(SWEEP, bLevels).slope / p.weight[i];
+      // Levels whose rate readings sat on an ADC rail are left out of the gain fit.
+      const ok = rest[k].map((a) => Number.isFinite(a[i]));
+      const fit = linearFit(bLevels.filter((_, l) => ok[l]), rest[k].map((a) => a[i]).filter((_, l) => ok[l]));
+      g[i] = fit.slope + leadOf[k][i];
       o[i] = fit.intercept;
-      tm[i] = finiteMean(tauEdges[k][i]);
-      const rho = 1 - finiteMean(leadEdges[k][i]) / g[i];
+      tm[i] = tauOf[k][i];
+      const rho = 1 - leadOf[k][i] / g[i];
       tr[i] = rho * tm[i];
     }
     out.tau_m_us.push(tm.map((v) => v * us));
