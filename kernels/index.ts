@@ -12,3 +12,4 @@ export function heap_base(): usize {
   return (__heap_base + 15) & ~(<usize>15);
 }
 export * from './lif';
+export * from './bus';

@@ -35,8 +35,13 @@ export const STATUS = {
 export type BusLink =
   /** Through the imported host function env.bus(id, x[rs1], x[rs2]), which runs the table's semantics. */
   | { kind: 'import' }
-  /** Through kernel functions (kernels/bus.ts) on the engine's memory, given the core's row table address. */
-  | { kind: 'kernel'; emit: (c: EmitContext, d: DecodedInstruction) => E[] | null; imports: { name: string; params: number[]; result: number }[] };
+  /**
+   * Through kernel functions (kernels/bus.ts) on the engine's memory, imported from module
+   * `kernels` (all parameters i32, result i32 or none). `emit` returns the fast code of an
+   * instruction (null: the imported host function serves it); `host()` builds that host call, for
+   * the cases a kernel hands back.
+   */
+  | { kind: 'kernel'; emit: (c: EmitContext, d: DecodedInstruction, host: () => E) => E[] | null; imports: { name: string; params: number; returns: boolean }[] };
 
 /** What a program's module is built from. */
 export interface ModuleSpec {
@@ -86,7 +91,7 @@ export function buildModule(Bn: B, spec: ModuleSpec): BuiltModule {
     m.addFunctionImport('bus', 'env', 'bus', Bn.createType([Bn.i32, Bn.i32, Bn.i32]), Bn.none);
     m.addFunctionImport('steps', 'env', 'steps', Bn.none, Bn.i32);
     if (spec.bus.kind === 'kernel') {
-      for (const f of spec.bus.imports) m.addFunctionImport(f.name, 'kernels', f.name, Bn.createType(f.params), f.result);
+      for (const f of spec.bus.imports) m.addFunctionImport(f.name, 'kernels', f.name, Bn.createType(Array<number>(f.params).fill(Bn.i32)), f.returns ? Bn.i32 : Bn.none);
     }
     addRng4(Bn, m, L);
 
@@ -267,13 +272,19 @@ function context(Bn: B, m: binaryen.Module, spec: ModuleSpec, pc: number, bail: 
       return L_TV + k;
     },
     bus: (d) => {
+      let id = -1;
+      const host = () => {
+        if (id < 0) {
+          id = busInstrs.length;
+          busInstrs.push(d);
+        }
+        return m.call('bus', [m.i32.const(id), xget(m, i32, d.rs1), xget(m, i32, d.rs2)], Bn.none);
+      };
       if (spec.bus.kind === 'kernel') {
-        const fast = spec.bus.emit(c, d);
+        const fast = spec.bus.emit(c, d, host);
         if (fast) return fast;
       }
-      const id = busInstrs.length;
-      busInstrs.push(d);
-      return [m.call('bus', [m.i32.const(id), xget(m, i32, d.rs1), xget(m, i32, d.rs2)], Bn.none)];
+      return [host()];
     },
     analogSteps: () => m.call('steps', [], i32),
     rng4: (addr) => m.call('rng4', [m.i32.const(addr)], Bn.v128),

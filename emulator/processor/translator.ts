@@ -71,6 +71,8 @@ export interface KernelBusLink {
   exports: Record<string, unknown>;
   /** Builds the module's fast-path bus code (emulator/processor/wasm-bus.ts). */
   link: BusLink & { kind: 'kernel' };
+  /** Called after each return from translated code (collects counters the kernels keep). */
+  sync?: () => void;
 }
 
 /** Options of a translated processor beyond the interpreter's. */
@@ -117,8 +119,8 @@ export class TranslatedProcessor implements FirmwareProcessor {
   translations = 0;
   /** Milliseconds spent translating (build, optimise, compile) since construction. */
   translateMs = 0;
-  /** Entries into translated code and instructions the host stepped (the rest ran translated), since construction. */
-  readonly stats = { enters: 0, hostSteps: 0 };
+  /** Entries into translated code, instructions the host stepped (the rest ran translated) and bus transfers translated code left to the host (TypeScript bus), since construction. */
+  readonly stats = { enters: 0, hostSteps: 0, hostBusCalls: 0 };
   private readonly views: StateViews;
   private readonly machine: LinearMachine;
   private readonly memory: WebAssembly.Memory;
@@ -267,6 +269,7 @@ export class TranslatedProcessor implements FirmwareProcessor {
         V.instructions = M.instructions;
         this.stats.enters++;
         const status = mod!.run(end);
+        this.opts.kernels?.sync?.();
         V.refresh();
         M.pc = V.pc;
         M.cycles = V.cycles;
@@ -393,6 +396,7 @@ export class TranslatedProcessor implements FirmwareProcessor {
   /** The imported bus function: the table's semantics of a core-access instruction on the current state. */
   private busCall(id: number, a: number, b: number): void {
     const mod = this.mod!;
+    this.stats.hostBusCalls++;
     const d = mod.busInstrs[id];
     const regs = mod.busRegs[id];
     this.views.refresh();

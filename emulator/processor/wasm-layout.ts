@@ -85,6 +85,9 @@ export class StateViews {
 
   /** Re-creates the views if the memory grew since they were made. */
   refresh(): void {
+    // Growing a non-shared memory detaches the old buffer and empties its views: a cheap test
+    // (reading memory.buffer costs more than the check itself on every bus call).
+    if (this.buffer !== null && this.x.byteLength !== 0) return;
     const buf = this.memory.buffer as ArrayBuffer;
     if (buf === this.buffer) return;
     this.buffer = buf;

@@ -16,6 +16,7 @@ import { realiseModel } from '../../emulator/instance.js';
 import { programFromAssembly } from '../../emulator/processor/interpreter.js';
 import { loadTranslator, processorFactory, TranslatedProcessor } from '../../emulator/processor/translator.js';
 import { recordsOf, tauAdaptImage } from '../../emulator/tau-adapt-firmware.js';
+import { engineProcessorFactory } from '../../emulator/processor/wasm-bus.js';
 import { assemble } from '../../isa/assembler.js';
 import { Rng } from '../../common/random.js';
 import { loadFixture } from '../emulator/engine-models.js';
@@ -44,11 +45,13 @@ describe('firmware-models/examples/vec-scale.s', () => {
 });
 
 /** Two engines with their runtimes, one per implementation, on the same image and configuration. */
-function pair(image: ChipImage, config: ChipConfig, timing: ProcessorTiming) {
+function pair(image: ChipImage, config: ChipConfig, timing: ProcessorTiming, fast = false) {
   const make = (mode: 'interpret' | 'translate') => {
     const model = realiseModel(image, config);
     const engine = new Engine(model);
-    const runtime = new FirmwareRuntime(image, engine, config, { timing, dtMs: model.dt_ms, makeProcessor: processorFactory(mode, { optimizeLevel: 1 }) });
+    // fast: the translated processors' state in the engine's memory, the bus through the kernels.
+    const makeProcessor = fast && mode === 'translate' ? engineProcessorFactory(image, engine, config, mode, { optimizeLevel: 1 }) : processorFactory(mode, { optimizeLevel: 1 });
+    const runtime = new FirmwareRuntime(image, engine, config, { timing, dtMs: model.dt_ms, makeProcessor });
     return { engine, runtime, model };
   };
   return { a: make('interpret'), b: make('translate') };
@@ -154,4 +157,39 @@ describe('firmware-models/tau-adapt.s through the firmware runtime', () => {
       drive(image, a, b, 3, 30, 5, false);
     });
   }
+});
+
+describe('firmware through the runtime with the fast bus (state in the engine\'s memory, kernels\' table)', () => {
+  it('le.s, ideal, the golden network', () => {
+    const f = loadFixture('le-small');
+    const image = compileFor(goldenDescription(f), 'ideal');
+    const { a, b } = pair(image, {}, 'ideal', true);
+    drive(image, a, b, 4, 20, 1);
+    // Transpose feedback writes are dropped and counted by the kernels too: no transfer goes to the host.
+    for (const core of b.runtime.cores) expect((b.runtime.processor(core) as TranslatedProcessor).stats.hostBusCalls).toBe(0);
+  });
+  it('le.s, ideal, random feedback, several cores', () => {
+    const image = compileFor(smallNet({ feedback: 'random', sizes: [40, 70, 5] }), 'ideal', { cores: 2 });
+    const { a, b } = pair(image, {}, 'ideal', true);
+    drive(image, a, b, 3, 20, 6);
+  });
+  for (const noise of [0, 0.5]) {
+    it(`le.s, bss2${noise ? ', ADC read noise' : ''}`, () => {
+      const image = compileFor(smallNet({ sizes: [30, 80, 6] }), 'bss2');
+      const { a, b } = pair(image, { chipSeed: 3, noise: { adc_lsb: noise } }, 'ideal', true);
+      drive(image, a, b, 3, 20, 7);
+    });
+  }
+  it('tau-adapt.s, ideal', () => {
+    const base = compileFor(smallNet({ sizes: [10, 20, 4], activation: 'hardsigmoid', scale: 2 }), 'ideal');
+    const model = realiseModel(base, {});
+    const records = new Map<number, ReturnType<typeof recordsOf> extends Map<number, infer R> ? R : never>();
+    model.populations.forEach((p, pi) => {
+      if (p.model === 'input') return;
+      for (const [core, recs] of recordsOf(base, model, pi, 200)) records.set(core, [...(records.get(core) ?? []), ...recs]);
+    });
+    const image = tauAdaptImage(base, records, model.dt_ms);
+    const { a, b } = pair(image, { chipSeed: 1 }, 'ideal', true);
+    drive(image, a, b, 3, 30, 5, false);
+  });
 });

@@ -6,9 +6,9 @@
  */
 import { expect } from 'vitest';
 import type { ChipSpecT } from '../../chip/spec.js';
-import { MockBus } from '../../emulator/processor/bus.js';
+import { MockBus, type ProcessorBus } from '../../emulator/processor/bus.js';
 import { Processor, ProcessorTrap, type ProcessorState, type ProgramImage, type RunResult } from '../../emulator/processor/interpreter.js';
-import { createTranslatedProcessor, type TranslatedProcessor } from '../../emulator/processor/translator.js';
+import { createTranslatedProcessor, type TranslatedOptions, type TranslatedProcessor } from '../../emulator/processor/translator.js';
 import { Rng } from '../../common/random.js';
 
 /** A MockBus with seeded synapses, observables, row drivers and parameters; observables move on each advance. */
@@ -52,6 +52,8 @@ export interface LockstepOptions {
   /** Options of the translated processor. */
   translated?: { translateAfter?: number; optimizeLevel?: number };
   adcNoiseLsb?: number;
+  /** The two sides' buses (default: seeded MockBuses), how to compare them, and options of the translated side (a fast bus). */
+  buses?: { a: ProcessorBus; b: ProcessorBus; compare(where: string): void; translatedOptions?: Partial<TranslatedOptions> };
 }
 
 /** The result of a lockstep comparison. */
@@ -68,10 +70,12 @@ export interface LockstepReport {
 /** Runs a program on the interpreter and the translated processor in lockstep, asserting identical behaviour. */
 export async function lockstep(program: ProgramImage, o: LockstepOptions): Promise<LockstepReport> {
   const chip = o.chip;
-  const busA = seededBus(chip, o.busSeed ?? 1), busB = seededBus(chip, o.busSeed ?? 1);
+  const mockA = seededBus(chip, o.busSeed ?? 1), mockB = seededBus(chip, o.busSeed ?? 1);
+  const buses = o.buses ?? { a: mockA, b: mockB, compare: (where: string) => compareBuses(mockA, mockB, where) };
+  const busA = buses.a, busB = buses.b;
   const common = { chip, rngSeed: o.rngSeed ?? 7, adcNoiseLsb: o.adcNoiseLsb, noiseSeed: 3 };
   const a = new Processor({ ...common, bus: busA });
-  const b = await createTranslatedProcessor({ ...common, bus: busB, ...o.translated });
+  const b = await createTranslatedProcessor({ ...common, bus: busB, ...o.translated, ...buses.translatedOptions });
   a.load(program);
   b.load(program);
   const budgets = o.budgets && o.budgets.length ? o.budgets : [1e9];
@@ -95,7 +99,7 @@ export async function lockstep(program: ProgramImage, o: LockstepOptions): Promi
     compareStates(a.snapshot(), b.snapshot(), where);
     expect(b.printed, where).toEqual(a.printed);
     expect(b.pc, where).toBe(a.pc);
-    compareBuses(busA, busB, where);
+    buses.compare(where);
     if (!ra.ok) break;
     if (ra.r.reason === 'wait') {
       busA.advanceAnalog(ra.r.waitSteps);

@@ -1,0 +1,194 @@
+/**
+ * The translated processor's fast bus (kernels/bus.ts through emulator/processor/wasm-bus.ts)
+ * against the interpreter on the TypeScript bus: random programs on a MatrixBus, every row and
+ * column of compiled images through the kernels' table against CoreBus, and the firmware models
+ * through the runtime with the engine's memory holding the processors' state.
+ */
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ChipImage } from '../../chip/image-model.js';
+import type { ChipSpecT } from '../../chip/spec.js';
+import { Rng } from '../../common/random.js';
+import { createCoreBuses } from '../../emulator/core-bus.js';
+import { Engine } from '../../emulator/engine.js';
+import { realiseModel } from '../../emulator/instance.js';
+import { programFromAssembly } from '../../emulator/processor/interpreter.js';
+import { loadTranslator, translatedStateBytes } from '../../emulator/processor/translator.js';
+import { allocWithoutGrowth, busTableBytes, coreBusTable, kernelBusLink, MatrixBus, writeBusTable } from '../../emulator/processor/wasm-bus.js';
+import { KernelMemory } from '../../emulator/wasm.js';
+import { assemble } from '../../isa/assembler.js';
+import { compileFor, smallNet } from '../firmware/helpers.js';
+import { ensureKernels } from '../kernels/kernels-build.js';
+import { preset } from './helpers.js';
+import { allLanes, lockstep, smallCore } from './translator-helpers.js';
+import { programArb, render } from './translator-programs.js';
+
+beforeAll(async () => {
+  await ensureKernels();
+  await loadTranslator();
+});
+
+const idealAll = allLanes(smallCore(preset('ideal')));
+
+/** Two MatrixBuses with the same seeded contents, the second serving a translated processor through the kernels. */
+function matrixPair(chip: ChipSpecT, seed: number) {
+  const make = () => {
+    const mem = new KernelMemory(4 << 20);
+    const bus = new MatrixBus(mem, chip.core.rows, chip.core.neurons, chip.adc);
+    const rng = new Rng(seed, 'matrix-bus');
+    for (let i = 0; i < bus.weights.length; i++) bus.weights[i] = rng.normal();
+    for (let i = 0; i < bus.rowDrivers.length; i++) bus.rowDrivers[i] = 4 * rng.normal();
+    for (let i = 0; i < bus.observables.length; i++) bus.observables[i] = i % 97 === 0 ? NaN : 6 * rng.normal();
+    for (let i = 0; i < bus.bias.length; i++) bus.bias[i] = rng.normal();
+    return { mem, bus };
+  };
+  const A = make(), B = make();
+  const base = B.mem.alloc(translatedStateBytes(chip));
+  return {
+    a: A.bus, b: B.bus,
+    compare: (where: string) => {
+      expect(Buffer.from(B.bus.weights.buffer, B.bus.weights.byteOffset, B.bus.weights.byteLength).equals(Buffer.from(A.bus.weights.buffer, A.bus.weights.byteOffset, A.bus.weights.byteLength)), `${where}: weights`).toBe(true);
+      expect(Array.from(B.bus.bias), `${where}: bias`).toEqual(Array.from(A.bus.bias));
+      expect(B.bus.steps, where).toBe(A.bus.steps);
+    },
+    translatedOptions: { memory: { memory: B.mem.memory, base }, kernels: kernelBusLink(B.mem.k as unknown as Record<string, unknown>, B.bus.table, { adcNoise: false }) },
+  };
+}
+
+describe('fast bus: random programs on a MatrixBus', () => {
+  it('give the interpreter\'s state', async () => {
+    await fc.assert(fc.asyncProperty(programArb(idealAll, { control: true, maxItems: 10 }), fc.integer({ min: 0, max: 1000 }), async (p, seed) => {
+      const buses = matrixPair(idealAll, seed);
+      await lockstep(programFromAssembly(assemble(render(p), { file: 't.s', elementBits: [8, 16, 32] })), { chip: idealAll, buses, budgets: [1e9] });
+    }), { numRuns: 30 });
+  }, 120_000);
+  it('serve float rows, ADC reads of every lane width, row drivers and biases without the host', async () => {
+    const src = `
+      .text
+    _start:
+      li s0, 0
+    1:
+      li t0, 168
+      vlds.f v1, s0, t0
+      vadc.f v2, 3, t0
+      vfma.f v1, v2, v2
+      vsts.f v1, s0, t0
+      vadc.b v3, 1, t0
+      vadc.h v4, 5, t0
+      vrowd.f v5, s0
+      vrowd.b v6, s0
+      vrowd.h v7, s0
+      vldp.f v8, 0, t0
+      vadd.f v8, v8, v2
+      vstp.f v8, 0, t0
+      addi s0, s0, 7
+      li t1, 150
+      blt s0, t1, 1b
+      li a7, 93
+      ecall
+    `;
+    const r = await lockstep(programFromAssembly(assemble(src, { file: 'fast.s', elementBits: [8, 16, 32] })), { chip: idealAll, buses: matrixPair(idealAll, 4), budgets: [1e9] });
+    expect(r.end).toBe('halt');
+    expect(r.translated.stats.hostBusCalls).toBe(0);
+    expect(r.translated.stats.hostSteps).toBeLessThanOrEqual(1);
+  });
+});
+
+/** Both sides of a compiled image: engine, the core's CoreBus, and (translated side) its table and state in the engine's memory. */
+function imagePair(image: ChipImage, core: number) {
+  const make = () => {
+    const engine = new Engine(realiseModel(image, {}));
+    const { buses } = createCoreBuses(image, engine, {}, { steps: 0 });
+    const rng = new Rng(9, 'image-pair');
+    // Random engine state, so every read has something to show.
+    engine.model.populations.forEach((p, pi) => {
+      for (const name of ['u', 'r', 'rp', 'e'] as const) {
+        try {
+          const v = engine.view(pi, name);
+          for (let i = 0; i < v.length; i++) v[i] = rng.normal();
+        } catch {
+          // inputs have no u, rp, e
+        }
+      }
+      if (p.model !== 'input') for (const name of ['diff', 'basal'] as const) { const v = engine.signalView(pi, name); for (let i = 0; i < v.length; i++) v[i] = rng.normal(); }
+      const d = engine.signalView(pi, 'drive');
+      for (let i = 0; i < d.length; i++) d[i] = rng.normal();
+    });
+    return { engine, bus: buses[core] };
+  };
+  const A = make(), B = make();
+  const chip = image.manifest.chip;
+  const base = allocWithoutGrowth(B.engine.mem, translatedStateBytes(chip))!;
+  const table = allocWithoutGrowth(B.engine.mem, busTableBytes(chip.core.rows, chip.core.neurons))!;
+  writeBusTable(B.engine.mem.memory, table, { ...coreBusTable(image, B.engine, core), adc: chip.adc });
+  return {
+    a: A.bus, b: B.bus,
+    compare: (where: string) => {
+      image.manifest.projections.forEach((_, j) => expect(Buffer.from(B.engine.readHardwareWeights(j).buffer).equals(Buffer.from(A.engine.readHardwareWeights(j).buffer)), `${where}: weights ${j}`).toBe(true));
+      expect(B.bus.droppedWrites, where).toBe(A.bus.droppedWrites);
+    },
+    translatedOptions: { memory: { memory: B.engine.mem.memory, base }, kernels: kernelBusLink(B.engine.mem.k as unknown as Record<string, unknown>, table, { adcNoise: false, memory: B.engine.mem.memory, bus: B.bus }) },
+  };
+}
+
+/** Firmware that reads (and writes back) every row segment, every column's observables and parameters, every row driver. */
+function sweepSource(chip: ChipSpecT): string {
+  const f = chip.weights.kind === 'float32';
+  const lanes = f ? 32 : 64, sfx = f ? 'f' : 'h', row = f ? 'f' : 'b', rowLanes = f ? 32 : 128;
+  return `
+  .text
+_start:
+  li s1, ${chip.core.rows}
+  li s2, ${chip.core.neurons}
+  li s0, 0
+1: li t6, 0
+2: vlds.${row} v1, s0, t6
+  vsts.${row} v1, s0, t6
+  addi t6, t6, ${rowLanes}
+  blt t6, s2, 2b
+  addi s0, s0, 1
+  blt s0, s1, 1b
+  li t6, 0
+3: vadc.${sfx} v2, 0, t6
+  vadc.${sfx} v3, 1, t6
+  vadc.${sfx} v4, 2, t6
+  vadc.${sfx} v5, 3, t6
+  vadc.${sfx} v6, 4, t6
+  vadc.${sfx} v7, 5, t6
+  vldp.${f ? 'f' : 'h'} v8, 0, t6
+  vldp.${f ? 'f' : 'h'} v9, 1, t6
+  vstp.${f ? 'f' : 'h'} v8, 0, t6
+  addi t6, t6, ${lanes}
+  blt t6, s2, 3b
+  li t6, 0
+4: vrowd.${sfx} v10, t6
+  addi t6, t6, ${lanes}
+  blt t6, s1, 4b
+  li a7, 93
+  ecall
+`;
+}
+
+describe('fast bus: every row and column of compiled images through the kernels\' table equals CoreBus', () => {
+  const cases: [string, ChipImage][] = [
+    ['ideal, transpose feedback', compileFor(smallNet({ sizes: [40, 70, 5] }), 'ideal')],
+    ['ideal, random feedback', compileFor(smallNet({ sizes: [40, 70, 5], feedback: 'random' }), 'ideal')],
+    ['bss2 (rows by the host, ADC and drivers by the kernels)', compileFor(smallNet({ sizes: [30, 80, 6] }), 'bss2')],
+  ];
+  for (const [name, image] of cases) {
+    it(name, async () => {
+      const chip = image.manifest.chip;
+      const prog = programFromAssembly(assemble(sweepSource(chip), { file: 'sweep.s', elementBits: chip.processor.element_bits }));
+      for (let core = 0; core < image.manifest.system.cores; core++) {
+        const r = await lockstep(prog, { chip, buses: imagePair(image, core), budgets: [40, 1e9] });
+        expect(r.end).toBe('halt');
+        const s = r.translated.stats;
+        // On float chips the kernels serve all but trim reads (a few per core); on bss2 the
+        // synapse rows (two of ~14 instructions per row) go to the host.
+        const hostShare = s.hostBusCalls / (r.instructions - s.hostSteps);
+        if (chip.weights.kind === 'float32') expect(hostShare).toBeLessThan(0.01);
+        else expect(hostShare).toBeLessThan(0.4);
+      }
+    });
+  }
+});
