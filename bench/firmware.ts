@@ -5,7 +5,10 @@
  * with the firmware doing the learning against the engine's hand-written update kernel.
  *
  *   float-row-update   ideal: per synapse row, c = s * rate (splat), then per 32-column segment
- *                      vld e, vlds.f w, vfma.f w += e * c, vsts.f w  (le.s's float inner loop)
+ *                      vld e, vlds.f w, vfma.f w += e * c, vsts.f w  (le.s's float inner loop),
+ *                      on a MockBus (rows through the TypeScript bus for both implementations)
+ *   ...-fast-bus       the same on a MatrixBus in kernel memory: the interpreter through its
+ *                      TypeScript methods, translated code through kernels/bus.ts
  *   fixed-sr           bss2: per row, vlds.b, widen to 16 bits, scale (vmulfs.hs), narrow with
  *                      stochastic rounding (vnarrowsr), vsts.b  (le.s's fixed-point inner loop)
  *   le-step            784-300-100-10 on ideal, MNIST-like sparse inputs, learning every step:
@@ -14,14 +17,28 @@
  * Each figure is the median of R runs (runs of the implementations interleaved). Run with
  * `npm run build && node dist/bench/firmware.js [--runs R] [--quick] [--json]`.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { ChipImage } from '../chip/image-model.js';
+import { copyInput, loadDataset } from '../cli/datasets.js';
+import { projectRoot } from '../common/paths.js';
+import { compile } from '../compiler/compile.js';
+import type { ChipConfig } from '../emulator/chip-interface.js';
+import { Engine } from '../emulator/engine.js';
+import { FirmwareRuntime } from '../emulator/firmware-runtime.js';
+import { realiseModel } from '../emulator/instance.js';
+import { engineProcessorFactory, kernelBusLink, MatrixBus } from '../emulator/processor/wasm-bus.js';
+import { KernelMemory } from '../emulator/wasm.js';
 import type { ChipSpecT } from '../chip/spec.js';
 import { loadChip } from '../chip/presets.js';
 import { Rng } from '../common/random.js';
 import { assemble } from '../isa/assembler.js';
 import { MockBus, type ProcessorBus } from '../emulator/processor/bus.js';
 import { programFromAssembly, type ProgramImage } from '../emulator/processor/interpreter.js';
-import { createProcessor, type FirmwareProcessor, type ProcessorMode } from '../emulator/processor/translator.js';
+import {
+  createProcessor, loadTranslator, processorFactory, translatedStateBytes, TranslatedProcessor, type FirmwareProcessor, type ProcessorMode, type TranslatedOptions,
+} from '../emulator/processor/translator.js';
 import { describeMachine, machineLine } from './machine.js';
 
 /** One measured implementation of one benchmark. */
@@ -133,7 +150,8 @@ interface LoopCase {
   name: string;
   chip: ChipSpecT;
   program: ProgramImage;
-  bus: () => ProcessorBus;
+  /** The bus of one processor, and for the translated one its options (the kernels' fast bus). */
+  bus: () => { bus: ProcessorBus; translated?: Partial<TranslatedOptions>; name: string };
 }
 
 function loopCases(quick: boolean): LoopCase[] {
@@ -149,21 +167,34 @@ function loopCases(quick: boolean): LoopCase[] {
   const rng = new Rng(4, 'firmware-bench-bus');
   const floatW = Float32Array.from({ length: rows * ideal.core.neurons }, () => rng.normal() * 0.1);
   const fixedW = Int32Array.from({ length: bss2.core.rows * bss2.core.neurons }, () => rng.int(127) - 63);
+  const matrix = () => {
+    // The same matrix in kernel memory: the interpreter reads it through MatrixBus's TypeScript
+    // methods, the translated processor through the kernels (state in the same memory).
+    const mem = new KernelMemory(8 << 20);
+    const bus = new MatrixBus(mem, rows, cols, ideal.adc);
+    bus.weights.set(floatW.subarray(0, rows * cols));
+    const base = mem.alloc(translatedStateBytes(ideal));
+    return {
+      bus, name: 'MatrixBus (kernel memory; translated: kernels/bus.ts)',
+      translated: { memory: { memory: mem.memory, base }, kernels: kernelBusLink(mem.k as unknown as Record<string, unknown>, bus.table, { adcNoise: false }) },
+    };
+  };
   return [
     {
       name: 'float-row-update', chip: ideal, program: fprog,
       bus: () => {
         const b = new MockBus(rows, cols, 'float32');
         b.synapses.set(floatW.subarray(0, rows * cols));
-        return b;
+        return { bus: b, name: 'MockBus (TypeScript)' };
       },
     },
+    { name: 'float-row-update-fast-bus', chip: ideal, program: fprog, bus: matrix },
     {
       name: 'fixed-sr', chip: bss2, program: xprog,
       bus: () => {
         const b = new MockBus(bss2.core.rows, bss2.core.neurons, 'fixed');
         b.synapses.set(fixedW);
-        return b;
+        return { bus: b, name: 'MockBus (TypeScript)' };
       },
     },
   ];
@@ -187,9 +218,14 @@ export async function loopBenchmarks(opts: { runs: number; quick: boolean; log?:
   for (const c of loopCases(opts.quick)) {
     const modes: ProcessorMode[] = ['interpret', 'translate'];
     const procs = new Map<ProcessorMode, FirmwareProcessor>();
-    for (const mode of modes) procs.set(mode, await createProcessor({ chip: c.chip, bus: c.bus(), rngSeed: 1, processor: mode }));
-    // Warm-up (JIT tiers, the translation itself).
-    for (const mode of modes) timeProgram(procs.get(mode)!, c.program);
+    let busName = '';
+    for (const mode of modes) {
+      const b = c.bus();
+      busName = b.name;
+      procs.set(mode, await createProcessor({ chip: c.chip, bus: b.bus, rngSeed: 1, processor: mode, ...(mode === 'translate' ? b.translated : {}) }));
+    }
+    // Warm-up (JIT tiers of both, the translation, V8's tier-up of the translated module).
+    for (let w = 0; w < 2; w++) for (const mode of modes) timeProgram(procs.get(mode)!, c.program);
     const values = new Map<ProcessorMode, number[]>(modes.map((m) => [m, []]));
     let instructions = 0;
     for (let r = 0; r < opts.runs; r++) {
@@ -204,12 +240,113 @@ export async function loopBenchmarks(opts: { runs: number; quick: boolean; log?:
       const p = procs.get(mode)! as FirmwareProcessor & { translateMs?: number; stats?: { hostSteps: number } };
       out.push({
         name: c.name, implementation: mode, median: median(v), values: v, unit: 'instructions/s',
-        info: { chip: c.chip.name, instructions_per_run: instructions, bus: 'MockBus (TypeScript)', ...(p.translateMs !== undefined ? { translate_ms: Number(p.translateMs.toFixed(1)) } : {}) },
+        info: { chip: c.chip.name, instructions_per_run: instructions, bus: busName, ...(p.translateMs !== undefined ? { translate_ms: Number(p.translateMs.toFixed(1)) } : {}) },
       });
       opts.log?.(`${c.name} ${mode}: ${(median(v) / 1e6).toFixed(2)} M instructions/s`);
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------- the whole LE learning step
+
+/** MNIST training samples (pixels / 255 as lechip train scales them) or, without the data files, sparse random ones. */
+function leSamples(count: number): { x: Float32Array; y: Float32Array; source: string } {
+  const x = new Float32Array(count * 784);
+  const y = new Float32Array(count * 10);
+  try {
+    const d = loadDataset('mnist', { inputSize: 784, outputSize: 10, samples: count, test: 1 });
+    for (let i = 0; i < count; i++) {
+      copyInput(d.train, 784, i, x, i * 784);
+      y.set(d.train.targets.subarray(i * 10, (i + 1) * 10), i * 10);
+    }
+    return { x, y, source: 'MNIST training images' };
+  } catch {
+    const rng = new Rng(5, 'firmware-bench-samples');
+    for (let i = 0; i < x.length; i++) x[i] = rng.uniform() < 0.2 ? rng.uniform() : 0;
+    for (let i = 0; i < count; i++) y[i * 10 + rng.int(10)] = 1;
+    return { x, y, source: 'sparse random inputs (MNIST files not found)' };
+  }
+}
+
+type LeVariant = 'kernel' | 'firmware-translated' | 'firmware-interpreted';
+
+/** One engine of the MNIST MLP on ideal, learning by `variant`; run(n) presents n samples and returns seconds. */
+function leSetup(image: ChipImage, variant: LeVariant, samples: { x: Float32Array; y: Float32Array }) {
+  const config: ChipConfig = {};
+  const model = realiseModel(image, config);
+  const engine = new Engine(model);
+  // T_pres = 1 ms (examples/mnist-mlp.json).
+  const stepsPerSample = Math.round(1 / model.dt_ms);
+  const runtime = variant === 'kernel' ? null : new FirmwareRuntime(image, engine, config, {
+    timing: 'ideal', dtMs: model.dt_ms,
+    makeProcessor: variant === 'firmware-translated' ? engineProcessorFactory(image, engine, config, 'translate') : processorFactory('interpret'),
+  });
+  const total = samples.x.length / 784;
+  let next = 0;
+  return {
+    engine, runtime, stepsPerSample,
+    run(n: number): number {
+      const t0 = performance.now();
+      if (!runtime) {
+        const from = next % total;
+        const k = Math.min(n, total - from);
+        engine.present({ inputs: samples.x.subarray(from * 784, (from + k) * 784), targets: samples.y.subarray(from * 10, (from + k) * 10), count: k, stepsPerSample, learn: true, readout: 'out' });
+        next += k;
+      } else {
+        const step = (k: number) => engine.step(k, { learn: false, nudge: true });
+        for (let i = 0; i < n; i++, next++) {
+          const s = next % total;
+          engine.setInput('in', samples.x.subarray(s * 784, (s + 1) * 784));
+          engine.setTarget('out', samples.y.subarray(s * 10, (s + 1) * 10));
+          runtime.advance(stepsPerSample, step);
+        }
+      }
+      return (performance.now() - t0) / 1000;
+    },
+  };
+}
+
+/** The LE learning step of the MNIST MLP on ideal: update kernel, translated firmware, interpreted firmware (steps/s). */
+export async function leStepBenchmarks(opts: { runs: number; quick: boolean; log?: (s: string) => void }): Promise<FirmwareBenchResult[]> {
+  await loadTranslator();
+  const chip = loadChip('ideal');
+  const text = readFileSync(join(projectRoot(), 'examples', 'mnist-mlp.json'), 'utf8');
+  const image = compile(text, { chip, seed: 1, file: 'examples/mnist-mlp.json' }).image;
+  const perRun: Record<LeVariant, number> = opts.quick
+    ? { kernel: 20, 'firmware-translated': 20, 'firmware-interpreted': 1 }
+    : { kernel: 100, 'firmware-translated': 100, 'firmware-interpreted': 3 };
+  const samples = leSamples(perRun.kernel * (opts.runs + 1));
+  const variants: LeVariant[] = ['kernel', 'firmware-translated', 'firmware-interpreted'];
+  const setups = new Map(variants.map((v) => [v, leSetup(image, v, samples)]));
+  for (const v of variants) setups.get(v)!.run(perRun[v]); // warm-up: JIT tiers, translation
+  const values = new Map<LeVariant, number[]>(variants.map((v) => [v, []]));
+  for (let r = 0; r < opts.runs; r++) {
+    for (const v of variants) {
+      const s = setups.get(v)!;
+      const seconds = s.run(perRun[v]);
+      values.get(v)!.push((perRun[v] * s.stepsPerSample) / seconds);
+    }
+  }
+  return variants.map((v) => {
+    const s = setups.get(v)!;
+    const st = s.runtime?.statistics();
+    const procs = s.runtime ? s.runtime.cores.map((c) => s.runtime!.processor(c)) : [];
+    const info: Record<string, unknown> = {
+      network: '784-300-100-10 (examples/mnist-mlp.json) on ideal, processor timing ideal', inputs: samples.source,
+      samples_per_run: perRun[v], steps_per_sample: s.stepsPerSample, cores: image.manifest.system.cores,
+    };
+    if (st) Object.assign(info, { processors: st.processors, instructions_per_step: Math.round(st.instructions / Math.max(1, st.steps)) });
+    const tp = procs.filter((p): p is TranslatedProcessor => p instanceof TranslatedProcessor);
+    if (tp.length) {
+      info.translate_ms = Number(tp.reduce((a, p) => a + p.translateMs, 0).toFixed(1));
+      info.host_bus_calls = tp.reduce((a, p) => a + p.stats.hostBusCalls, 0);
+      info.host_steps = tp.reduce((a, p) => a + p.stats.hostSteps, 0);
+    }
+    const v2 = values.get(v)!;
+    opts.log?.(`le-step ${v}: ${median(v2).toFixed(0)} steps/s`);
+    return { name: 'le-step', implementation: v, median: median(v2), values: v2, unit: 'steps/s' as const, info };
+  });
 }
 
 // ---------------------------------------------------------------- CLI
@@ -220,18 +357,36 @@ async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const machine = describeMachine();
-  const results = await loopBenchmarks({ runs, quick, log });
+  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : null;
+  const results = [
+    ...(only === null || only === 'loops' ? await loopBenchmarks({ runs, quick, log }) : []),
+    ...(only === null || only === 'le-step' ? await leStepBenchmarks({ runs, quick, log }) : []),
+  ];
   const ratio = (name: string) => {
     const i = results.find((r) => r.name === name && r.implementation === 'interpret');
     const t = results.find((r) => r.name === name && r.implementation === 'translate');
     return i && t ? t.median / i.median : null;
   };
-  const report = { format: 'lechip/firmware-bench@1', machine: machineLine(machine), machine_info: machine, runs, quick, results, ratios: { 'float-row-update': ratio('float-row-update'), 'fixed-sr': ratio('fixed-sr') } };
+  const le = (impl: string) => results.find((r) => r.name === 'le-step' && r.implementation === impl)?.median;
+  const k = le('kernel'), ft = le('firmware-translated'), fi = le('firmware-interpreted');
+  const report = {
+    format: 'lechip/firmware-bench@1', machine: machineLine(machine), machine_info: machine, runs, quick, results,
+    ratios: {
+      'float-row-update translated / interpreted': ratio('float-row-update'),
+      'float-row-update-fast-bus translated / interpreted': ratio('float-row-update-fast-bus'),
+      'fixed-sr translated / interpreted': ratio('fixed-sr'),
+      'le-step cost, translated firmware / update kernel': k && ft ? k / ft : null,
+      'le-step cost, interpreted firmware / update kernel': k && fi ? k / fi : null,
+    },
+  };
   if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
     process.stdout.write(`${report.machine}\n`);
-    for (const r of results) process.stdout.write(`${r.name.padEnd(20)} ${r.implementation.padEnd(10)} ${(r.median / 1e6).toFixed(2).padStart(8)} M ${r.unit}\n`);
-    for (const [k, v] of Object.entries(report.ratios)) process.stdout.write(`${k}: translated / interpreted = ${v?.toFixed(1)}x\n`);
+    for (const r of results) {
+      const v = r.unit === 'steps/s' ? `${r.median.toFixed(0).padStart(8)}` : `${(r.median / 1e6).toFixed(2).padStart(8)} M`;
+      process.stdout.write(`${r.name.padEnd(18)} ${r.implementation.padEnd(22)} ${v} ${r.unit}   ${JSON.stringify(r.info)}\n`);
+    }
+    for (const [name, v] of Object.entries(report.ratios)) if (v !== null) process.stdout.write(`${name}: ${v.toFixed(2)}x\n`);
   }
 }
 

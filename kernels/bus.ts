@@ -54,16 +54,28 @@ export function pbus_lds_f(t: usize, row: u32, col0: u32, lanes: i32, dst: usize
   const rec = rowRecord(t, row);
   const kind = load<i32>(rec);
   if (kind == PBUS_ROW_HOST) return 1;
-  memory.fill(dst, 0, <usize>lanes << 2);
-  if (kind == PBUS_ROW_NONE) return 0;
   const n = covered(col0, lanes, load<i32>(t, 4));
   const bcol0 = load<i32>(rec, 8);
   const c0 = max<i32>(<i32>col0, bcol0);
   const c1 = min<i32>(<i32>col0 + n, bcol0 + load<i32>(rec, 12));
   const base = <usize>load<u32>(rec, 4);
   const step = <usize>load<u32>(rec, 16);
+  if (kind != PBUS_ROW_NONE && step == 4 && c0 == <i32>col0 && c1 - c0 == lanes) {
+    // The whole register lies in a contiguous row of the block: a straight copy.
+    copy16(dst, base + (<usize>(c0 - bcol0) << 2), <usize>lanes << 2);
+    return 0;
+  }
+  memory.fill(dst, 0, <usize>lanes << 2);
+  if (kind == PBUS_ROW_NONE) return 0;
   for (let c = c0; c < c1; c++) store<u32>(dst + (<usize>(c - <i32>col0) << 2), load<u32>(base + <usize>(c - bcol0) * step));
   return 0;
+}
+
+/** Copies `bytes` (a multiple of 16) with v128 loads and stores (neither address need be aligned). */
+// @ts-ignore: decorator
+@inline
+function copy16(dst: usize, src: usize, bytes: usize): void {
+  for (let o: usize = 0; o < bytes; o += 16) v128.store(dst + o, v128.load(src + o));
 }
 
 /** vsts.f: synapse row `row` from column col0 on = lanes of vs (at src), within the row's block. Returns 1 for rows the host writes. */
@@ -83,6 +95,10 @@ export function pbus_sts_f(t: usize, row: u32, col0: u32, lanes: i32, src: usize
   }
   const base = <usize>load<u32>(rec, 4);
   const step = <usize>load<u32>(rec, 16);
+  if (step == 4 && c0 == <i32>col0 && c1 - c0 == lanes) {
+    copy16(base + (<usize>(c0 - bcol0) << 2), src, <usize>lanes << 2);
+    return 0;
+  }
   for (let c = c0; c < c1; c++) store<u32>(base + <usize>(c - bcol0) * step, load<u32>(src + (<usize>(c - <i32>col0) << 2)));
   return 0;
 }

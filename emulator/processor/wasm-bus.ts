@@ -187,9 +187,10 @@ export function kernelBusLink(kernelExports: Record<string, unknown>, table: num
   };
   // Writes the kernels dropped on transpose feedback rows go to the bus's counter, as CoreBus counts its own.
   const counted = opts.bus as (ProcessorBus & { droppedWrites?: number }) | undefined;
+  let u = new Uint32Array(0);
   const sync = opts.memory && counted && typeof counted.droppedWrites === 'number'
     ? () => {
-        const u = new Uint32Array(opts.memory!.buffer, table + 48, 1);
+        if (u.length === 0) u = new Uint32Array(opts.memory!.buffer, table + 48, 1); // first use, or the memory grew
         if (u[0] !== 0) {
           counted.droppedWrites! += u[0];
           u[0] = 0;
