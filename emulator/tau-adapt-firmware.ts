@@ -19,7 +19,6 @@ import type { ChipConfig } from './chip-interface.js';
 import { Engine } from './engine.js';
 import { FirmwareRuntime, type ProcessorTiming } from './firmware-runtime.js';
 import { realiseModel } from './instance.js';
-import type { EmulatorModel } from './model.js';
 import { adaptTauOnChip, type TauAdaptResult } from './tau-adapt.js';
 import { codeFor } from './trims.js';
 
@@ -61,7 +60,7 @@ export function fixedRate(chip: ChipImage['manifest']['chip'], eta: number, tauM
 }
 
 /** Records of population pi on each core (its chunk-0 column ranges). */
-export function recordsOf(image: ChipImage, model: EmulatorModel, pi: number, eta: number): Map<number, TaRecord[]> {
+export function recordsOf(image: ChipImage, pi: number, eta: number): Map<number, TaRecord[]> {
   const chip = image.manifest.chip;
   const p = image.manifest.populations[pi];
   const tau = p.tau_m_ms;
@@ -71,7 +70,6 @@ export function recordsOf(image: ChipImage, model: EmulatorModel, pi: number, et
     const rate = chip.weights.kind === 'float32' ? { k: floatToBits(eta / (tau * tau)), s: 0 } : fixedRate(chip, eta, tau);
     out.set(cr.core, [...(out.get(cr.core) ?? []), { col0: cr.col0, cols: cr.count, ...rate }]);
   }
-  void model;
   return out;
 }
 
@@ -130,7 +128,7 @@ export function adaptTauWithFirmware(image: ChipImage, config: ChipConfig, input
   const E = new Engine(model);
   const prog = assembleTauAdapt();
   const order = adaptationOrder(model);
-  const all = new Map<number, Map<number, TaRecord[]>>(order.map((pi) => [pi, recordsOf(image, model, pi, o.eta)]));
+  const all = new Map<number, Map<number, TaRecord[]>>(order.map((pi) => [pi, recordsOf(image, pi, o.eta)]));
   const fwImage = tauAdaptImage(image, new Map(), model.dt_ms);
   const rt = new FirmwareRuntime(fwImage, E, config, { timing: o.timing ?? 'ideal', dtMs: model.dt_ms });
   const inputPops = model.populations.filter((p) => p.model === 'input');
@@ -199,7 +197,8 @@ export function adaptTauWithFirmware(image: ChipImage, config: ChipConfig, input
     const mem = rt.processor(core)!.mem;
     return a + new DataView(mem.buffer, mem.byteOffset).getInt32(tableAt + 20, true);
   }, 0);
-  // The calibration: the engine path's (for its structure), with the tau_m codes the firmware set.
+  // The calibration: the engine path's with no pass run (the codes in force, its structure), with
+  // the tau_m codes the firmware set.
   const base = adaptTauOnChip(image, config, inputs, 0, { ...o, maxPasses: 0 });
   const calibration: Calibration = { ...base.calibration, trims: base.calibration.trims.map((t) => ({ ...t, tau_m: t.tau_m.map((c, col) => tauCodes.get(`${t.core}:${col}`) ?? c) })) };
   calibration.tau_adaptation = { ...calibration.tau_adaptation!, samples: count, passes, mean_abs_gap_ms_before: before, mean_abs_gap_ms_after: after };
