@@ -216,6 +216,8 @@ export function engineProcessorFactory(image: ChipImage, engine: Engine, config:
     const core = opts.core ?? 0;
     const chip = opts.chip as ChipSpecT;
     const mem = engine.mem;
+    // The translated module declares an unshared memory: engines on shared memory (threads) keep the generic bus.
+    if (typeof SharedArrayBuffer !== 'undefined' && mem.memory.buffer instanceof SharedArrayBuffer) return fallback();
     const tableBytes = busTableBytes(chip.core.rows, chip.core.neurons);
     const stateBase = allocWithoutGrowth(mem, translatedStateBytes(chip));
     const table = stateBase === null ? null : allocWithoutGrowth(mem, tableBytes);
