@@ -453,5 +453,5 @@ export function processorFactory(mode: ProcessorMode, extra: Partial<TranslatedO
   };
 }
 
-/** Whether a value is the emit context type (re-exported for the bus link builders). */
+/** The emit context, for modules that build bus links (emulator/processor/wasm-bus.ts). */
 export type { EmitContext };
