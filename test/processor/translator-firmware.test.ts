@@ -150,7 +150,7 @@ describe('firmware-models/tau-adapt.s through the firmware runtime', () => {
       const records = new Map<number, ReturnType<typeof recordsOf> extends Map<number, infer R> ? R : never>();
       model.populations.forEach((p, pi) => {
         if (p.model === 'input') return;
-        for (const [core, recs] of recordsOf(base, model, pi, 200)) records.set(core, [...(records.get(core) ?? []), ...recs]);
+        for (const [core, recs] of recordsOf(base, pi, 200)) records.set(core, [...(records.get(core) ?? []), ...recs]);
       });
       const image = tauAdaptImage(base, records, model.dt_ms);
       const { a, b } = pair(image, { chipSeed: 1 }, 'ideal');
@@ -186,7 +186,7 @@ describe('firmware through the runtime with the fast bus (state in the engine\'s
     const records = new Map<number, ReturnType<typeof recordsOf> extends Map<number, infer R> ? R : never>();
     model.populations.forEach((p, pi) => {
       if (p.model === 'input') return;
-      for (const [core, recs] of recordsOf(base, model, pi, 200)) records.set(core, [...(records.get(core) ?? []), ...recs]);
+      for (const [core, recs] of recordsOf(base, pi, 200)) records.set(core, [...(records.get(core) ?? []), ...recs]);
     });
     const image = tauAdaptImage(base, records, model.dt_ms);
     const { a, b } = pair(image, { chipSeed: 1 }, 'ideal', true);
