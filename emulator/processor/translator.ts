@@ -223,11 +223,21 @@ export class TranslatedProcessor implements FirmwareProcessor {
     }
     this.program = program;
     this.machine.program = program;
-    this.extraStarts.clear();
-    this.misses.clear();
-    this.translations = 0;
-    this.invalidate();
+    // Loading the code that is already translated (a reload, another core's copy) keeps the module.
+    const mod = this.mod;
+    if (!mod || !equalBytes(mem.subarray(mod.codeLo, mod.codeHi), mod.code)) {
+      this.extraStarts.clear();
+      this.misses.clear();
+      this.translations = 0;
+      this.invalidate();
+    }
     this.reset(program.entry);
+  }
+
+  /** Translates now (normally the first run() does) when translation is due; returns whether a module is in place. */
+  translateNow(): boolean {
+    if (this.stale && this.machine.instructions >= this.translateAfter && this.translations < MAX_TRANSLATIONS) this.translate();
+    return this.mod !== undefined;
   }
 
   /** Puts registers, vector registers, counters and the random generators back to their start values; memory stays. */

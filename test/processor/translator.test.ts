@@ -236,6 +236,29 @@ describe('translator: options', () => {
     expect(await createProcessor({ chip: odd, bus: new MockBus(150, 200), processor: 'auto' })).toBeInstanceOf(Processor);
     await expect(createTranslatedProcessor({ chip: odd, bus: new MockBus(150, 200) })).rejects.toThrow(/multiple of 32/);
   });
+  it('reloading the translated program keeps its module; another program is translated anew', async () => {
+    const p = await createTranslatedProcessor({ chip: bss2, bus: seededBus(bss2, 1) });
+    const runAll = () => {
+      for (;;) {
+        const r = p.run(1e9);
+        if (r.reason === 'halt') return r.exitCode;
+        if (r.reason === 'wait') p.bus.advanceAnalog(r.waitSteps);
+      }
+    };
+    const first = program(loopAround('  addi a0, a0, 3', 5), bss2);
+    p.load(first);
+    expect(runAll()).toBe(15);
+    expect(p.translations).toBe(1);
+    p.load(first);
+    expect(p.translateNow()).toBe(true);
+    expect(runAll()).toBe(15);
+    expect(p.translations).toBe(1);
+    p.load(program(loopAround('  addi a0, a0, 4', 5), bss2));
+    expect(runAll()).toBe(20);
+    expect(p.translations).toBe(1);
+    expect(p.translateMs).toBeGreaterThan(0);
+  });
+
   it('NaN results are the canonical NaN in both implementations', async () => {
     const nanSrc = loopAround('  li t0, 0x7f800001\n  li t1, 0xffc01234\n  vsplat.w v1, t0\n  vsplat.w v2, t1\n  vadd.f v3, v1, v2\n  vfma.f v4, v2, v1\n  vmin.f v5, v1, v2\n  vext.w a0, v3, zero', 1);
     const r = await lockstep(program(nanSrc, ideal), { chip: ideal });
