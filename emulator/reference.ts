@@ -13,6 +13,7 @@
  *     (s_pre: r^{t-1} for hidden pre, the current input x^t for input pre)
  *  E. e <- e^t
  * With synaptic filtering (model.filter, tau_s > 0; RESEARCH.md §1 "Temporal noise"), k = dt / tau_s:
+ *  (every low-pass flushes |value| < 1e-12 to 0, as the kernels do)
  *  0. xbar += k (x^t - xbar) for inputs;  s_j above is rbar (xbar^t for input pre, rbar^{t-1} else)
  *  B. after the update rbar += k (r - rbar)
  *  C. outputs with a target: ybar += k_y (y - ybar), k_y = dt / (depth tau_s), and nudging uses ybar;
@@ -23,7 +24,7 @@
  */
 import { Rng } from '../common/random.js';
 import type { EmulatorModel } from './model.js';
-import { filterOn, lowpassFactor, populationDepths, targetFactor } from './synaptic-filter.js';
+import { filterOn, lowpassFactor, lowpassStep, populationDepths, targetFactor } from './synaptic-filter.js';
 
 /** phi and phi' by activation name. */
 export function activate(name: string, a: number): [number, number] {
@@ -110,7 +111,7 @@ export class ReferenceModel {
     if (filt) {
       pops.forEach((p, pi) => {
         if (p.model !== 'input') return;
-        for (let i = 0; i < p.size; i++) rbar[pi][i] += k * ((x[pi]?.[i] ?? 0) - rbar[pi][i]);
+        for (let i = 0; i < p.size; i++) rbar[pi][i] = lowpassStep(rbar[pi][i], x[pi]?.[i] ?? 0, k);
       });
     }
     const rbarPrev = rbar.map((a) => Float64Array.from(a));
@@ -151,7 +152,7 @@ export class ReferenceModel {
         r[pi][i] = phi;
         rp[pi][i] = p.gain[i] * dphi;
         if (this.m.noise.rate > 0) r[pi][i] += this.m.noise.rate * this.noise.normal();
-        if (filt) rbar[pi][i] += k * (r[pi][i] - rbar[pi][i]);
+        if (filt) rbar[pi][i] = lowpassStep(rbar[pi][i], r[pi][i], k);
         if (adapt) tauM[i] = Math.min(adapt.hi, Math.max(adapt.lo, tauM[i] + delta));
       }
     });
@@ -164,7 +165,7 @@ export class ReferenceModel {
       if (p.role !== 'output' || p.model === 'input' || !target) return;
       if (filt && this.m.filter!.targets) {
         const ky = targetFactor(this.m, depths, pi);
-        for (let i = 0; i < p.size; i++) ybar[pi][i] += ky * (target[i] - ybar[pi][i]);
+        for (let i = 0; i < p.size; i++) ybar[pi][i] = lowpassStep(ybar[pi][i], target[i], ky);
         target = ybar[pi];
       }
       if (!nudge) return;
@@ -187,7 +188,7 @@ export class ReferenceModel {
 
     // Filtered errors: e^t = e^{t-1} + k (eraw - e^{t-1}); that is what plasticity and the membrane see.
     if (filt && this.m.filter!.errors) {
-      for (let pi = 0; pi < pops.length; pi++) for (let i = 0; i < pops[pi].size; i++) eNew[pi][i] = e[pi][i] + k * (eNew[pi][i] - e[pi][i]);
+      for (let pi = 0; pi < pops.length; pi++) for (let i = 0; i < pops[pi].size; i++) eNew[pi][i] = lowpassStep(e[pi][i], eNew[pi][i], k);
     }
 
     // D. plasticity

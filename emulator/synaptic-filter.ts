@@ -5,6 +5,17 @@
  */
 import type { EmulatorModel } from './model.js';
 
+/** Low-passed values below this magnitude are flushed to 0 (kernels/adapt.ts does the same): a
+ * decaying filter would otherwise sink into subnormal floats, slow on x86, and keep zero inputs
+ * from being skipped in the forward pass. */
+export const LOWPASS_FLUSH = 1e-12;
+
+/** One low-pass step y + k (x - y), flushed to 0 below LOWPASS_FLUSH. */
+export function lowpassStep(y: number, x: number, k: number): number {
+  const n = y + k * (x - y);
+  return Math.abs(n) < LOWPASS_FLUSH ? 0 : n;
+}
+
 /** True when the model low-passes its synaptic signals. */
 export function filterOn(m: EmulatorModel): boolean {
   return m.filter !== undefined && m.filter.tau_s_ms > 0;

@@ -1,17 +1,24 @@
 // Synaptic low-pass filters and the tau adaptation rule (RESEARCH.md §1, "Temporal noise" and
 // "Spatial noise"), four neurons per v128 on vectors padded to nVec * 4 floats.
-//   low-pass:      ybar += (x - ybar) * k          k = dt / tau_s
+//   low-pass:      ybar += (x - ybar) * k          k = dt / tau_s (|ybar| < 1e-12 flushed to 0)
 //   tau adaptation (computed before the neuron update, from the step's old u and tau_m):
 //     du = (basal - u + e_prev) / tau_m;  delta = eta * (u + tau_r du - basal) * du
 //   the delta is added to tau_m after the neuron update (vec_add_clamped), clamped to [lo, hi].
 
-/** ybar += (x - ybar) * k on nVec * 4 values. */
+/** Filtered values below this magnitude are flushed to 0 (emulator/synaptic-filter.ts LOWPASS_FLUSH). */
+// A decaying low-pass never reaches 0 on its own: it would sink into subnormal floats, which are
+// slow on every x86 core, and keep zero inputs from being skipped in the forward pass.
+const FLUSH: f32 = 1e-12;
+
+/** ybar += (x - ybar) * k on nVec * 4 values; results below FLUSH in magnitude become 0. */
 export function vec_lowpass(ybar: usize, x: usize, k: f32, nVec: i32): void {
   const bytes = <usize>nVec << 4;
   const kv = f32x4.splat(k);
+  const tiny = f32x4.splat(FLUSH);
   for (let j: usize = 0; j < bytes; j += 16) {
     const y = v128.load(ybar + j);
-    v128.store(ybar + j, f32x4.add(y, f32x4.mul(kv, f32x4.sub(v128.load(x + j), y))));
+    const n = f32x4.add(y, f32x4.mul(kv, f32x4.sub(v128.load(x + j), y)));
+    v128.store(ybar + j, v128.and(n, f32x4.ge(f32x4.abs(n), tiny)));
   }
 }
 
