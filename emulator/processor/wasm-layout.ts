@@ -8,16 +8,14 @@
  *   +132    wait steps      u32, set when the module stops on `wait`
  *   +144    cycles          f64 (exact integers up to 2^53)
  *   +152    instructions    f64
- *   +256    scratch         vbytes x 4 bytes, bus transfers (i32 codes or f32 weights per lane)
- *   ...     tmp             vbytes bytes, a copy of a source register (vnarrowsr)
- *   ...     vregs           32 x vbytes
+ *   +256    vregs           32 x vbytes
  *   ...     rng             4 x vbytes x u32: xoshiro128** state of the vbytes lane generators,
  *                           structure of arrays (s0 of every lane, then s1, s2, s3) so that SIMD
  *                           advances four generators per instruction
  *   ...     mem             memory_kib x 1024 bytes, the processor's local memory
  */
 
-/** Bytes of the header (registers, pc, counters) before the scratch area. */
+/** Bytes of the header (registers, pc, counters) before the vector registers. */
 const HEADER_BYTES = 256;
 
 /** Absolute byte addresses of a processor's state regions. */
@@ -28,8 +26,6 @@ export interface StateLayout {
   waitSteps: number;
   cycles: number;
   instructions: number;
-  scratch: number;
-  tmp: number;
   vregs: number;
   rng: number;
   mem: number;
@@ -45,15 +41,13 @@ const align16 = (n: number) => Math.ceil(n / 16) * 16;
 /** The layout of one processor's state at `base` (16-byte aligned). */
 export function stateLayout(base: number, vbytes: number, memBytes: number): StateLayout {
   if (base % 16 !== 0) throw new Error(`processor state base ${base} is not 16-byte aligned`);
-  const scratch = base + HEADER_BYTES;
-  const tmp = scratch + align16(4 * vbytes);
-  const vregs = tmp + align16(vbytes);
+  const vregs = base + HEADER_BYTES;
   const rng = vregs + align16(32 * vbytes);
   const mem = rng + align16(16 * vbytes);
   const end = mem + align16(memBytes);
   return {
     base, x: base, pc: base + 128, waitSteps: base + 132, cycles: base + 144, instructions: base + 152,
-    scratch, tmp, vregs, rng, mem, memBytes, vbytes, bytes: end - base,
+    vregs, rng, mem, memBytes, vbytes, bytes: end - base,
   };
 }
 
@@ -75,8 +69,6 @@ export class StateViews {
   };
   mem!: Uint8Array;
   rng!: Uint32Array;
-  scratchI32!: Int32Array;
-  scratchF32!: Float32Array;
   private buffer: ArrayBuffer | null = null;
 
   constructor(readonly memory: WebAssembly.Memory, readonly L: StateLayout) {
@@ -103,8 +95,6 @@ export class StateViews {
     };
     this.mem = new Uint8Array(buf, L.mem, L.memBytes);
     this.rng = new Uint32Array(buf, L.rng, 4 * L.vbytes);
-    this.scratchI32 = new Int32Array(buf, L.scratch, L.vbytes);
-    this.scratchF32 = new Float32Array(buf, L.scratch, L.vbytes);
   }
 
   /** pc as an unsigned address. */
