@@ -77,6 +77,8 @@ export interface KernelMemoryOptions {
   shared?: boolean;
   /** Alignment and size granularity of every block in bytes (default 16; 64 keeps blocks on their own cache lines). */
   align?: number;
+  /** Further `env` imports the module needs (the shared build imports `sleep`), given the memory. */
+  imports?: (memory: WebAssembly.Memory) => Record<string, unknown>;
 }
 
 /** Maximum pages of a shared memory (the release-shared build declares 65536: 4 GiB). */
@@ -100,6 +102,7 @@ export class KernelMemory {
       : new WebAssembly.Memory({ initial: pages });
     const instance = new WebAssembly.Instance(module, {
       env: {
+        ...options.imports?.(this.memory),
         memory: this.memory,
         abort: (_msg: number, _file: number, line: number, col: number) => {
           throw new Error(`kernels.wasm aborted at ${line}:${col}`);

@@ -1,0 +1,352 @@
+/**
+ * One chip on several threads: the Engine (emulator/engine.ts) laid out in a shared
+ * WebAssembly.Memory, with worker threads that instantiate build/kernels-shared.wasm on the same
+ * memory. The host thread is thread 0; each step program call runs every thread's program
+ * (emulator/threads/split.ts: slices of neurons, columns or rows, barriers between dependent
+ * phases) in one call, so the API stays synchronous. Results are bit-identical to the
+ * single-thread Engine: every float is computed by the same operations in the same order.
+ *
+ * Create it with `await ParallelEngine.create(model, options)`, which returns once the worker
+ * threads run (a thread still starting up needs the host's event loop, so the host must not block
+ * before). Workers are unref'd (an idle engine does not keep the process alive); close() ends them.
+ */
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { Engine, type EngineOptions } from '../engine.js';
+import type { EmulatorModel } from '../model.js';
+import { OP_BYTES } from '../wasm.js';
+import { B, BARRIER_WORDS, C, CMD_EXIT, CMD_PRESENT, CMD_STEPS, CONTROL_WORDS, MAX_THREADS, WORKER_SOURCE } from './control.js';
+import { LINE_BYTES, sharedKernelMemory, sharedKernelModule, type SharedKernelExports } from './shared-kernels.js';
+import { emitThreadPrograms, planThreads, type SourceProgram, type ThreadPlan, type ThreadScratch } from './split.js';
+
+/** kernels/program.ts FLAG_UNFUSED. */
+const FLAG_UNFUSED = 4;
+const WORDS = OP_BYTES / 4;
+/** PopLayout fields that are not per-neuron vectors. */
+const NOT_VECTORS = new Set(['size', 'n4', 'flag', 'rngU', 'rngR']);
+/** Barrier spins before sleeping (about 0.5 ns each): well above the ~80 us it takes the OS to wake a sleeping thread on a VM, so threads in step do not fall into a sleep/wake ping-pong. */
+const DEFAULT_SPIN = 1 << 21;
+/** How long a run call waits for workers that are still starting (ms), for engines not made by create(). */
+const START_WAIT_MS = 10_000;
+
+export interface ParallelEngineOptions extends EngineOptions {
+  /** Threads stepping the chip, the host included (2 .. 16). */
+  threads: number;
+  /** Slices of neurons and columns are whole multiples of this many floats (16: a cache line; 4: finest, for tests). */
+  quantum?: 4 | 8 | 16;
+  /** Barrier spins before a waiting thread sleeps. */
+  spin?: number;
+}
+
+/** What the split produced, for reports and tests. */
+export interface ParallelStats {
+  threads: number;
+  barriersPerStep: number;
+  /** Source ops that run whole on thread 0 (unknown ops). */
+  unsplit: number[];
+  /** Per population, each thread's slice of elements [lo, hi). */
+  slices: [number, number][][];
+  /** Estimated work per thread. */
+  loads: number[];
+  /** Times a thread gave up spinning at a barrier and slept (since construction). */
+  sleeps: number;
+}
+
+interface Variant {
+  addr: number[];
+  nOps: number[];
+}
+
+/** An Engine whose steps run on several threads over one shared memory. */
+export class ParallelEngine extends Engine {
+  readonly threads: number;
+  private readonly kx: SharedKernelExports;
+  private readonly plan: ThreadPlan;
+  private readonly scratch: ThreadScratch[];
+  private readonly ctlAddr: number;
+  private readonly barAddr: number;
+  private readonly variants: { fused: Variant; unfused: Variant };
+  private readonly capacity: { fused: number[]; unfused: number[] };
+  private snapshot: Int32Array;
+  private barriersPerStep = 0;
+  private unsplit: number[] = [];
+  private readonly workers: Worker[] = [];
+  private readonly exited: Promise<void>[] = [];
+  private readonly ports: MessagePort[] = [];
+  private broken: string | null = null;
+  /** A worker failure delivered by the event loop rather than read after a run call. */
+  private lateError: string | null = null;
+  private closed = false;
+  /** Settles when every worker has instantiated the kernels (or one failed to). */
+  readonly started: Promise<void>;
+
+  /** A parallel engine whose worker threads are running. */
+  static async create(model: EmulatorModel, options: ParallelEngineOptions): Promise<ParallelEngine> {
+    const engine = new ParallelEngine(model, options);
+    try {
+      await engine.started;
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+    return engine;
+  }
+
+  constructor(model: EmulatorModel, options: ParallelEngineOptions) {
+    const module = sharedKernelModule();
+    const quantum = options.quantum ?? 16;
+    super(model, { ...options, padFloats: quantum, memory: (bytes) => sharedKernelMemory(bytes, module) });
+    const threads = options.threads;
+    if (!Number.isInteger(threads) || threads < 2 || threads > MAX_THREADS) {
+      throw new Error(`threads must be an integer from 2 to ${MAX_THREADS} (got ${threads})`);
+    }
+    this.threads = threads;
+    this.kx = this.mem.k as SharedKernelExports;
+
+    const src = this.sourceProgram();
+    this.plan = planThreads(src, threads, quantum);
+    // Each thread's scratch on its own 4 KiB pages, so no two threads ever write one cache line.
+    this.scratch = [];
+    for (let t = 0; t < threads; t++) {
+      const idx = this.allocPage(4 * this.plan.idxWords);
+      const acc = this.allocPage(4 * this.plan.sliceFloats);
+      const fb = this.allocPage(4 * this.plan.sliceFloats);
+      this.scratch.push({ idx, acc, fb });
+    }
+    // Program sizes depend only on the structure of the source program, which never changes.
+    const dummy = new Array<number>(threads).fill(0);
+    const sizes = (unfused: boolean) => emitThreadPrograms(src, this.plan, this.scratch, dummy, unfused).programs.map((p) => p.nOps);
+    this.capacity = { fused: sizes(false), unfused: sizes(true) };
+    const place = (n: number[]): Variant => ({ addr: n.map((k) => this.allocPage(k * OP_BYTES)), nOps: [...n] });
+    this.variants = { fused: place(this.capacity.fused), unfused: place(this.capacity.unfused) };
+    this.barAddr = this.mem.alloc(BARRIER_WORDS * 4);
+    this.ctlAddr = this.allocPage(CONTROL_WORDS * 4);
+    const bar = this.mem.i32(this.barAddr, BARRIER_WORDS);
+    bar[B.THREADS] = threads;
+    bar[B.SPIN] = options.spin ?? DEFAULT_SPIN;
+    const ctl = this.mem.i32(this.ctlAddr, CONTROL_WORDS);
+    ctl[C.SPIN] = options.spin ?? DEFAULT_SPIN;
+    this.snapshot = src.words;
+    this.writePrograms(src);
+    // Memory never grows after this point: the workers' views stay valid.
+    this.started = this.startWorkers(module);
+    // A failure is reported by create() or the first run call; this only keeps it from being unhandled.
+    this.started.catch(() => {});
+  }
+
+  /** How the work was split, and how often threads slept at barriers. */
+  stats(): ParallelStats {
+    return {
+      threads: this.threads,
+      barriersPerStep: this.barriersPerStep,
+      unsplit: [...this.unsplit],
+      slices: this.plan.slices.map((s) => s.map(([lo, hi]) => [lo, hi] as [number, number])),
+      loads: [...this.plan.loads],
+      sleeps: this.mem.i32(this.barAddr, BARRIER_WORDS)[B.SLEEPS],
+    };
+  }
+
+  /** Ends the worker threads; the engine cannot step afterwards. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    registry.unregister(this);
+    const ctl = this.mem.i32(this.ctlAddr, CONTROL_WORDS);
+    Atomics.store(ctl, C.CMD, CMD_EXIT);
+    Atomics.add(ctl, C.SEQ, 1);
+    Atomics.notify(ctl, C.SEQ);
+    // Waiting for the exits keeps the event loop alive (the workers are unref'd otherwise); a worker
+    // that does not leave its loop within a second is stopped.
+    for (const w of this.workers) w.ref();
+    const timer = setTimeout(() => this.workers.forEach((w) => void w.terminate()), 1000);
+    await Promise.all(this.exited);
+    clearTimeout(timer);
+    for (const p of this.ports) p.close();
+  }
+
+  protected override runSteps(n: number, flags: number): void {
+    const v = this.prepare(flags);
+    this.command(v, CMD_STEPS, [n, flags, 0, 0]);
+    this.finish(() => this.kx.thread_steps(v.addr[0], v.nOps[0], n, flags, this.barAddr));
+  }
+
+  protected override runPresent(rec: number, count: number, stepsPerSample: number, flags: number): void {
+    const v = this.prepare(flags);
+    this.command(v, CMD_PRESENT, [rec, count, stepsPerSample, flags]);
+    this.finish(() => this.kx.thread_present(v.addr[0], v.nOps[0], rec, count, stepsPerSample, flags, this.barAddr, 0));
+  }
+
+  /** The single-thread program and the layout the splitter needs. */
+  private sourceProgram(): SourceProgram {
+    const vectors = new Map<number, number>();
+    this.pops.forEach((L, pi) => {
+      for (const [key, value] of Object.entries(L)) {
+        if (!NOT_VECTORS.has(key) && typeof value === 'number' && value !== 0) vectors.set(value, pi);
+      }
+    });
+    return {
+      words: Int32Array.from(this.mem.i32(this.prog, this.nOps * WORDS)),
+      addr: this.prog,
+      popSizes: this.pops.map((L) => L.n4),
+      vectors,
+    };
+  }
+
+  /** Allocates bytes on whole 4 KiB pages of their own. */
+  private allocPage(bytes: number): number {
+    const page = 4096;
+    const at = this.mem.alloc(0);
+    const pad = (page - (at % page)) % page;
+    if (pad) this.mem.alloc(pad);
+    return this.mem.alloc(Math.ceil(Math.max(bytes, LINE_BYTES) / page) * page);
+  }
+
+  /** Writes both variants of the thread programs derived from src. */
+  private writePrograms(src: SourceProgram): void {
+    for (const unfused of [false, true]) {
+      const v = unfused ? this.variants.unfused : this.variants.fused;
+      const out = emitThreadPrograms(src, this.plan, this.scratch, v.addr, unfused);
+      out.programs.forEach((p, t) => {
+        const cap = (unfused ? this.capacity.unfused : this.capacity.fused)[t];
+        if (p.nOps !== cap) throw new Error(`thread program ${t} changed size (${p.nOps} ops, room for ${cap})`);
+        this.mem.i32(v.addr[t], p.words.length).set(p.words);
+        v.nOps[t] = p.nOps;
+      });
+      if (!unfused) {
+        this.barriersPerStep = out.barriersPerStep;
+        this.unsplit = out.unsplit;
+      }
+    }
+  }
+
+  /** Re-derives the thread programs when the host changed the source program (e.g. setTauAdaptation). */
+  private prepare(flags: number): Variant {
+    if (this.broken) throw new Error(`the parallel engine failed earlier and cannot step: ${this.broken}`);
+    if (this.closed) throw new Error('the parallel engine is closed');
+    this.awaitWorkers();
+    const now = this.mem.i32(this.prog, this.nOps * WORDS);
+    let same = true;
+    for (let i = 0; i < now.length; i++) {
+      if (now[i] !== this.snapshot[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (!same) {
+      const src = this.sourceProgram();
+      this.snapshot = src.words;
+      this.writePrograms(src);
+    }
+    return flags & FLAG_UNFUSED ? this.variants.unfused : this.variants.fused;
+  }
+
+  /** Publishes a command to the workers. */
+  private command(v: Variant, cmd: number, args: number[]): void {
+    const ctl = this.mem.i32(this.ctlAddr, CONTROL_WORDS);
+    for (let t = 0; t < this.threads; t++) {
+      ctl[C.PROGS + 2 * t] = v.addr[t];
+      ctl[C.PROGS + 2 * t + 1] = v.nOps[t];
+    }
+    ctl[C.CMD] = cmd;
+    ctl.set(args, C.A0);
+    Atomics.add(ctl, C.SEQ, 1);
+    Atomics.notify(ctl, C.SEQ);
+  }
+
+  /** Runs thread 0's part; a failure anywhere leaves the engine broken with the reason. */
+  private finish(run: () => number): void {
+    let status: number;
+    try {
+      status = run();
+    } catch (err) {
+      this.abort(`thread 0: ${(err as Error).message}`);
+      throw err;
+    }
+    if (status !== 0) {
+      const reason = this.workerError() ?? 'a thread stopped at a barrier';
+      this.abort(reason);
+      throw new Error(`parallel engine: ${reason}`);
+    }
+  }
+
+  private workerError(): string | null {
+    for (const p of this.ports) {
+      for (let m = receiveMessageOnPort(p); m; m = receiveMessageOnPort(p)) {
+        const msg = m.message as { error?: string };
+        if (msg.error) return msg.error;
+      }
+    }
+    return this.lateError;
+  }
+
+  private abort(reason: string): void {
+    this.broken = reason;
+    const bar = this.mem.i32(this.barAddr, BARRIER_WORDS);
+    Atomics.store(bar, B.ABORT, 1);
+    Atomics.notify(bar, B.SENSE);
+    void this.close();
+  }
+
+  /** Starts the workers; settles when each has posted that it is ready (or failed, or exited). */
+  private startWorkers(module: WebAssembly.Module): Promise<void> {
+    const ctl = this.mem.i32(this.ctlAddr, CONTROL_WORDS);
+    const ready: Promise<void>[] = [];
+    for (let t = 1; t < this.threads; t++) {
+      const { port1, port2 } = new MessageChannel();
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        // Not the host's flags: --input-type=module would make the worker's code an ES module.
+        execArgv: [],
+        workerData: { module, memory: this.mem.memory, ctl: this.ctlAddr, bar: this.barAddr, thread: t, port: port2 },
+        transferList: [port2],
+      });
+      this.exited.push(new Promise<void>((resolve) => worker.once('exit', () => resolve())));
+      // Failures reach the host through the port (read synchronously after a run call) and the
+      // FAILED word; these listeners keep late ones from being unhandled or lost.
+      worker.on('error', (err) => (this.lateError ??= err.message));
+      port1.on('message', (m: { error?: string }) => {
+        if (m.error) this.lateError ??= m.error;
+      });
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          port1.once('message', (m: { ready?: boolean; error?: string }) => {
+            if (m.ready) resolve();
+            else reject(new Error(`parallel engine: worker ${t}: ${m.error}`));
+            port1.unref();
+            worker.unref();
+          });
+          worker.once('error', (err) => reject(new Error(`parallel engine: worker ${t}: ${err.message}`)));
+          worker.once('exit', (code) => reject(new Error(`parallel engine: worker ${t} exited (code ${code}) before it was ready`)));
+        }),
+      );
+      this.workers.push(worker);
+      this.ports.push(port1);
+    }
+    registry.register(this, { ctl, workers: this.workers }, this);
+    return Promise.all(ready).then(() => undefined);
+  }
+
+  /** Makes sure every worker runs; a host that did not await create() waits here, bounded. */
+  private awaitWorkers(): void {
+    const ctl = this.mem.i32(this.ctlAddr, CONTROL_WORDS);
+    const deadline = Date.now() + START_WAIT_MS;
+    for (let ready = Atomics.load(ctl, C.READY); ready < this.threads - 1; ready = Atomics.load(ctl, C.READY)) {
+      if (Date.now() > deadline) {
+        throw new Error(`parallel engine: ${this.threads - 1 - ready} worker threads have not started; create the engine with \`await ParallelEngine.create(...)\``);
+      }
+      Atomics.wait(ctl, C.READY, ready, 50);
+    }
+    if (Atomics.load(ctl, C.FAILED)) {
+      const reason = this.workerError() ?? 'a worker could not instantiate the kernels';
+      this.abort(reason);
+      throw new Error(`parallel engine: ${reason}`);
+    }
+  }
+}
+
+/** An engine dropped without close() still ends its workers when it is collected. */
+const registry = new FinalizationRegistry<{ ctl: Int32Array; workers: Worker[] }>(({ ctl, workers }) => {
+  Atomics.store(ctl, C.CMD, CMD_EXIT);
+  Atomics.add(ctl, C.SEQ, 1);
+  Atomics.notify(ctl, C.SEQ);
+  for (const w of workers) void w.terminate();
+});

@@ -1,0 +1,512 @@
+/**
+ * Splitting the engine's step program (kernels/program.ts, written by emulator/engine.ts) into
+ * one thread program per thread (kernels/parallel.ts), for one chip stepped on several threads.
+ *
+ * Every op is split by output elements: per-neuron ops by the population's slice of neurons, the
+ * forward product (and its fused update) by columns of the synapse array (post neurons), the
+ * transposed product by rows (pre neurons), random feedback by columns of B; each element is then
+ * computed by exactly the operations of the single-thread op, so the results are bit-identical.
+ * Noise ops (one sequential stream each) run whole on one thread; ops this module does not know
+ * run whole on thread 0. Barriers are placed from the memory each thread-op reads and writes: a
+ * barrier goes before an op whenever it touches bytes another thread has written since the last
+ * barrier, or writes bytes another thread has touched (plus one at the end of every step).
+ */
+import { OP_BYTES } from '../wasm.js';
+
+const WORDS = OP_BYTES / 4;
+
+// Op codes of kernels/program.ts and kernels/parallel.ts.
+const OP_COPY = 1;
+const OP_BASAL = 2;
+const OP_FORWARD = 3;
+const OP_NOISE = 4;
+const OP_NEURON = 5;
+const OP_ERROR_INIT = 6;
+const OP_FEEDBACK_T = 7;
+const OP_FEEDBACK_R = 8;
+const OP_BIAS_LEARN = 9;
+const OP_PLASTIC = 10;
+const OP_LOWPASS = 11;
+const OP_TAU_DELTA = 12;
+const OP_TAU_APPLY = 13;
+const OP_FORWARD_COLS = 100;
+const OP_PLASTIC_COLS = 101;
+const OP_FEEDBACK_R_COLS = 102;
+const OP_BARRIER = 103;
+
+/** FORWARD_COLS words beyond FORWARD's: 11 width (floats), 12 the thread's private accumulator (0: none). */
+const FWD_WIDTH = 11;
+const FWD_ACC = 12;
+
+type Mode = 'r' | 'w' | 'rw';
+
+/**
+ * Per-neuron ops split by the population's slice: which words point at per-neuron vectors (and
+ * whether the op reads or writes them), which word counts the vectors of four (or the bytes),
+ * and which pointer words are read whole (flags).
+ */
+const ELEMENTWISE: Record<number, { vecs: [number, Mode][]; nVec?: number; bytes?: number; scalars?: number[] }> = {
+  [OP_BASAL]: { vecs: [[1, 'w'], [2, 'r']], bytes: 3 },
+  [OP_NEURON]: {
+    vecs: [[5, 'rw'], [6, 'r'], [7, 'r'], [8, 'r'], [9, 'r'], [10, 'r'], [11, 'r'], [12, 'w'], [13, 'w'], [14, 'w'], [15, 'r'], [16, 'r']],
+    nVec: 1,
+  },
+  [OP_ERROR_INIT]: { vecs: [[1, 'w'], [3, 'r'], [4, 'r'], [5, 'r']], nVec: 2, scalars: [7] },
+  [OP_BIAS_LEARN]: { vecs: [[1, 'rw'], [2, 'r']], nVec: 3 },
+  [OP_LOWPASS]: { vecs: [[1, 'rw'], [2, 'r']], nVec: 4, scalars: [5] },
+  [OP_TAU_DELTA]: { vecs: [[3, 'r'], [4, 'r'], [5, 'r'], [6, 'r'], [7, 'r'], [8, 'w']], nVec: 1 },
+  [OP_TAU_APPLY]: { vecs: [[1, 'rw'], [2, 'r']], nVec: 5 },
+};
+
+/** A byte range an op reads or writes; weight-array slices also carry their rectangle. */
+interface Access {
+  lo: number;
+  hi: number;
+  w: boolean;
+  rect?: { base: number; stride: number; r0: number; r1: number; c0: number; c1: number };
+}
+
+/** The program of the single-thread engine and what the splitter must know of its layout. */
+export interface SourceProgram {
+  /** The op records, nOps x 24 words. */
+  words: Int32Array;
+  /** Byte address of the first record (PLASTIC records point at FORWARD records). */
+  addr: number;
+  /** Padded size (floats) of every population. */
+  popSizes: number[];
+  /** Address of every per-neuron vector (state, parameters, buffers) -> its population. */
+  vectors: Map<number, number>;
+}
+
+/** How the work is divided: per population and thread, a range of elements [lo, hi). */
+export interface ThreadPlan {
+  threads: number;
+  quantum: number;
+  slices: [number, number][][];
+  /** Thread of each NOISE op (by source op index). */
+  noiseThread: Map<number, number>;
+  /** Scratch each thread needs: i32 words of row indices, floats of its largest slice. */
+  idxWords: number;
+  sliceFloats: number;
+  /** Estimated work per thread (arbitrary units; the balance the partition reached). */
+  loads: number[];
+}
+
+/** Per-thread scratch in shared memory (byte addresses), kept apart so threads never share a line. */
+export interface ThreadScratch {
+  idx: number;
+  acc: number;
+  fb: number;
+}
+
+/** One thread program as op records, and what it took. */
+export interface ThreadProgram {
+  words: Int32Array;
+  nOps: number;
+}
+
+export interface EmittedPrograms {
+  programs: ThreadProgram[];
+  /** Barriers per step (the same in every thread program). */
+  barriersPerStep: number;
+  /** Source ops run whole on thread 0 because they could not be split. */
+  unsplit: number[];
+}
+
+function word(src: SourceProgram, i: number, w: number): number {
+  return src.words[i * WORDS + w];
+}
+
+function u32(v: number): number {
+  return v >>> 0;
+}
+
+/** Work per element of each population and of each noise op, from the program (units: multiply-adds). */
+function costs(src: SourceProgram): { perElement: number[]; noise: Map<number, number> } {
+  const perElement = src.popSizes.map(() => 0);
+  const noise = new Map<number, number>();
+  const nOps = src.words.length / WORDS;
+  for (let i = 0; i < nOps; i++) {
+    const code = word(src, i, 0);
+    const pop = (w: number) => src.vectors.get(u32(word(src, i, w)));
+    if (code === OP_FORWARD) {
+      const p = pop(5);
+      // forward product plus the fused update (learning is what the benchmarks time)
+      if (p !== undefined) perElement[p] += 2 * word(src, i, 3);
+    } else if (code === OP_FEEDBACK_T) {
+      const p = pop(6);
+      if (p !== undefined) perElement[p] += word(src, i, 2);
+    } else if (code === OP_FEEDBACK_R) {
+      const p = pop(6);
+      if (p !== undefined) perElement[p] += word(src, i, 3);
+    } else if (code === OP_NOISE) {
+      // Box-Muller in float64 with log, sqrt, sin, cos: tens of multiply-adds per draw
+      noise.set(i, 40 * word(src, i, 3));
+    } else if (ELEMENTWISE[code]) {
+      const spec = ELEMENTWISE[code];
+      const p = spec.vecs.map(([w]) => pop(w)).find((x) => x !== undefined);
+      if (p !== undefined) perElement[p] += code === OP_NEURON ? 12 : 2;
+    }
+  }
+  return { perElement, noise };
+}
+
+/**
+ * Divides the work: noise ops to the least loaded thread, then each population (largest work
+ * first) into contiguous slices of whole quanta, the least loaded threads taking the larger shares.
+ */
+export function planThreads(src: SourceProgram, threads: number, quantum: number): ThreadPlan {
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads ${threads} is not a positive integer`);
+  const { perElement, noise } = costs(src);
+  const loads = new Array<number>(threads).fill(0);
+  const noiseThread = new Map<number, number>();
+  for (const [i, c] of [...noise.entries()].sort((a, b) => b[1] - a[1])) {
+    const t = loads.indexOf(Math.min(...loads));
+    noiseThread.set(i, t);
+    loads[t] += c;
+  }
+  const slices: [number, number][][] = src.popSizes.map(() => []);
+  const order = src.popSizes.map((n, p) => p).sort((a, b) => src.popSizes[b] * perElement[b] - src.popSizes[a] * perElement[a] || a - b);
+  for (const p of order) {
+    const n = src.popSizes[p];
+    if (n % quantum !== 0) throw new Error(`population ${p}: padded size ${n} is not a multiple of the quantum ${quantum}`);
+    const blocks = n / quantum;
+    const c = Math.max(perElement[p], 1) * quantum;
+    const total = loads.reduce((a, b) => a + b, 0) + blocks * c;
+    const target = total / threads;
+    const byLoad = loads.map((l, t) => t).sort((a, b) => loads[a] - loads[b] || a - b);
+    const share = new Array<number>(threads).fill(0);
+    let left = blocks;
+    for (let k = 0; k < threads - 1; k++) {
+      const t = byLoad[k];
+      const want = Math.max(0, Math.round((target - loads[t]) / c));
+      share[t] = Math.min(left, want);
+      left -= share[t];
+    }
+    share[byLoad[threads - 1]] += left;
+    // Slices in thread order, so thread 0 holds the first elements.
+    let at = 0;
+    for (let t = 0; t < threads; t++) {
+      slices[p][t] = [at * quantum, (at + share[t]) * quantum];
+      at += share[t];
+      loads[t] += share[t] * c;
+    }
+  }
+  // Scratch: row indices for the largest gather, and the largest slice.
+  let idxWords = 4;
+  const nOps = src.words.length / WORDS;
+  for (let i = 0; i < nOps; i++) {
+    const code = word(src, i, 0);
+    if (code === OP_FORWARD) idxWords = Math.max(idxWords, word(src, i, 3));
+    if (code === OP_FEEDBACK_R) idxWords = Math.max(idxWords, word(src, i, 3));
+  }
+  let sliceFloats = quantum;
+  for (const s of slices) for (const [lo, hi] of s) sliceFloats = Math.max(sliceFloats, hi - lo);
+  return { threads, quantum, slices, noiseThread, idxWords, sliceFloats, loads };
+}
+
+/** One source op divided among the threads: records and accesses per thread. */
+interface SplitOp {
+  source: number;
+  records: Int32Array[][];
+  access: Access[][];
+  /** PLASTIC_COLS records that must point at their thread's FORWARD_COLS (resolved on layout). */
+  links: { thread: number; record: number; forward: number }[];
+  /** Runs whole on one thread and may move to the start of the step. */
+  single: boolean;
+}
+
+const EVERYTHING: Access = { lo: 0, hi: 2 ** 32, w: true };
+
+function overlap(a: Access, b: Access): boolean {
+  if (!a.w && !b.w) return false;
+  if (a.rect && b.rect && a.rect.base === b.rect.base && a.rect.stride === b.rect.stride) {
+    return a.rect.r0 < b.rect.r1 && b.rect.r0 < a.rect.r1 && a.rect.c0 < b.rect.c1 && b.rect.c0 < a.rect.c1;
+  }
+  return a.lo < b.hi && b.lo < a.hi;
+}
+
+function range(lo: number, bytes: number, mode: Mode | boolean): Access {
+  return { lo, hi: lo + bytes, w: mode === true || mode === 'w' || mode === 'rw' };
+}
+
+/** Rows [r0, r1), byte columns [c0, c1) of an array with rows `stride` bytes apart. */
+function rect(base: number, stride: number, r0: number, r1: number, c0: number, c1: number, w: boolean): Access {
+  return { lo: base + r0 * stride + c0, hi: base + (r1 - 1) * stride + c1, w, rect: { base, stride, r0, r1, c0, c1 } };
+}
+
+/** Emits the thread programs of a plan (progAddr: where each will be written, for the links). */
+export function emitThreadPrograms(
+  src: SourceProgram, plan: ThreadPlan, scratch: ThreadScratch[], progAddr: number[], unfused: boolean,
+): EmittedPrograms {
+  const T = plan.threads;
+  const nOps = src.words.length / WORDS;
+  const split: SplitOp[] = [];
+  const unsplit: number[] = [];
+  /** Per source FORWARD record address: per thread, its FORWARD_COLS record (undefined: an empty slice). */
+  const forwardOf = new Map<number, (number | undefined)[]>();
+
+  const copyRecord = (i: number): Int32Array => Int32Array.from(src.words.subarray(i * WORDS, (i + 1) * WORDS));
+  const newSplit = (i: number, single = false): SplitOp => ({
+    source: i, records: Array.from({ length: T }, () => []), access: Array.from({ length: T }, () => []), links: [], single,
+  });
+  const whole = (i: number, thread: number, access: Access[], single: boolean): SplitOp => {
+    const s = newSplit(i, single);
+    s.records[thread].push(copyRecord(i));
+    s.access[thread].push(...access);
+    return s;
+  };
+  const popOf = (ptr: number) => src.vectors.get(u32(ptr));
+
+  for (let i = 0; i < nOps; i++) {
+    const code = word(src, i, 0);
+    const w = (k: number) => word(src, i, k);
+    const p = (k: number) => u32(word(src, i, k));
+    let s: SplitOp | null = null;
+    if (ELEMENTWISE[code]) s = splitElementwise(i, code);
+    else if (code === OP_COPY) s = splitCopy(i);
+    else if (code === OP_FORWARD) {
+      const post = popOf(w(5));
+      const stride = w(2);
+      if (post !== undefined && src.popSizes[post] === stride && popOf(w(7)) === post) {
+        s = newSplit(i);
+        const nPre = w(3);
+        const perThread: (number | undefined)[] = [];
+        for (let t = 0; t < T; t++) {
+          const [c0, c1] = plan.slices[post][t];
+          if (c1 <= c0) continue;
+          const r = copyRecord(i);
+          r[0] = OP_FORWARD_COLS;
+          r[1] = p(1) + 4 * c0;
+          r[5] = p(5) + 4 * c0;
+          r[7] = p(7) + 4 * c0;
+          r[9] = scratch[t].idx;
+          r[10] = 0;
+          r[FWD_WIDTH] = c1 - c0;
+          r[FWD_ACC] = scratch[t].acc;
+          perThread[t] = s.records[t].length;
+          s.records[t].push(r);
+          s.access[t].push(
+            range(p(4), 4 * nPre, 'r'),
+            range(p(5) + 4 * c0, 4 * (c1 - c0), 'rw'),
+            range(p(7) + 4 * c0, 4 * (c1 - c0), 'r'),
+            rect(p(1), 4 * stride, 0, nPre, 4 * c0, 4 * c1, true),
+          );
+          if (p(6)) s.access[t].push(range(p(6), 4 * nPre, 'r'));
+        }
+        forwardOf.set(src.addr + i * OP_BYTES, perThread);
+      }
+    } else if (code === OP_PLASTIC) {
+      const fwdAddr = p(1);
+      const fi = (fwdAddr - src.addr) / OP_BYTES;
+      const per = forwardOf.get(fwdAddr);
+      if (per && Number.isInteger(fi)) {
+        s = newSplit(i);
+        const post = popOf(word(src, fi, 5))!;
+        const stride = word(src, fi, 2);
+        const nPre = word(src, fi, 3);
+        for (let t = 0; t < T; t++) {
+          if (per[t] === undefined) continue;
+          const [c0, c1] = plan.slices[post][t];
+          const r = new Int32Array(WORDS);
+          r[0] = OP_PLASTIC_COLS;
+          s.links.push({ thread: t, record: s.records[t].length, forward: fi });
+          s.records[t].push(r);
+          if (unfused) {
+            s.access[t].push(
+              rect(u32(word(src, fi, 1)), 4 * stride, 0, nPre, 4 * c0, 4 * c1, true),
+              range(u32(word(src, fi, 7)) + 4 * c0, 4 * (c1 - c0), 'r'),
+            );
+            const sl = u32(word(src, fi, 6));
+            if (sl) s.access[t].push(range(sl, 4 * nPre, 'r'));
+          }
+        }
+      }
+    } else if (code === OP_FEEDBACK_T) {
+      const pre = popOf(w(6));
+      if (pre !== undefined && popOf(w(5)) === pre) {
+        s = newSplit(i);
+        const stride = w(2);
+        const nPre = w(3);
+        for (let t = 0; t < T; t++) {
+          const [k0, k1full] = plan.slices[pre][t];
+          const k1 = Math.min(k1full, nPre);
+          if (k1 <= k0) continue;
+          const r = copyRecord(i);
+          r[1] = p(1) + 4 * stride * k0;
+          r[3] = k1 - k0;
+          r[5] = p(5) + 4 * k0;
+          r[6] = p(6) + 4 * k0;
+          s.records[t].push(r);
+          s.access[t].push(
+            rect(p(1), 4 * stride, k0, k1, 0, 4 * stride, false),
+            range(p(4), 4 * stride, 'r'),
+            range(p(5) + 4 * k0, 4 * (k1 - k0), 'r'),
+            range(p(6) + 4 * k0, 4 * (k1 - k0), 'rw'),
+          );
+        }
+      }
+    } else if (code === OP_FEEDBACK_R) {
+      const pre = popOf(w(6));
+      const bStride = w(2);
+      if (pre !== undefined && popOf(w(5)) === pre && src.popSizes[pre] === bStride && w(8) * 4 === bStride) {
+        s = newSplit(i);
+        const nPost = w(3);
+        for (let t = 0; t < T; t++) {
+          const [c0, c1] = plan.slices[pre][t];
+          if (c1 <= c0) continue;
+          const r = new Int32Array(WORDS);
+          r[0] = OP_FEEDBACK_R_COLS;
+          r[1] = p(1) + 4 * c0;
+          r[2] = bStride;
+          r[3] = nPost;
+          r[4] = w(4);
+          r[5] = p(5) + 4 * c0;
+          r[6] = p(6) + 4 * c0;
+          r[7] = scratch[t].fb;
+          r[8] = (c1 - c0) / 4;
+          r[9] = scratch[t].idx;
+          r[10] = c1 - c0;
+          s.records[t].push(r);
+          s.access[t].push(
+            rect(p(1), 4 * bStride, 0, nPost, 4 * c0, 4 * c1, false),
+            range(p(4), 4 * nPost, 'r'),
+            range(p(5) + 4 * c0, 4 * (c1 - c0), 'r'),
+            range(p(6) + 4 * c0, 4 * (c1 - c0), 'rw'),
+          );
+        }
+      }
+    } else if (code === OP_NOISE) {
+      const t = plan.noiseThread.get(i) ?? 0;
+      s = whole(i, t, [range(p(1), 32, 'rw'), range(p(2), 4 * w(3), 'w')], true);
+    }
+    if (!s) {
+      unsplit.push(i);
+      s = whole(i, 0, [EVERYTHING], false);
+    }
+    split.push(s);
+  }
+
+  // Single-thread ops (noise draws) move to the start of the step when they commute with every
+  // op before them, so they overlap the forward pass instead of needing barriers of their own.
+  const order: SplitOp[] = [];
+  const rest: SplitOp[] = [];
+  for (const s of split) {
+    const mine = s.access.flat();
+    const commutes = s.single && rest.every((o) => o.access.flat().every((a) => mine.every((b) => !overlap(a, b))));
+    (commutes ? order : rest).push(s);
+  }
+  order.push(...rest);
+
+  // Barriers from the accesses since the last one.
+  const out: Int32Array[][] = Array.from({ length: T }, () => []);
+  const since: Access[][] = Array.from({ length: T }, () => []);
+  let barriers = 0;
+  const barrier = () => {
+    for (let t = 0; t < T; t++) {
+      const r = new Int32Array(WORDS);
+      r[0] = OP_BARRIER;
+      out[t].push(r);
+      since[t] = [];
+    }
+    barriers++;
+  };
+  /** Where each split op's records landed: per thread, index of its first record. */
+  const placed = new Map<SplitOp, number[]>();
+  for (const s of order) {
+    let conflict = false;
+    for (let t = 0; t < T && !conflict; t++) {
+      for (let u = 0; u < T && !conflict; u++) {
+        if (u === t) continue;
+        conflict = s.access[t].some((a) => since[u].some((b) => overlap(a, b)));
+      }
+    }
+    if (conflict) barrier();
+    placed.set(s, out.map((o) => o.length));
+    for (let t = 0; t < T; t++) {
+      out[t].push(...s.records[t]);
+      since[t].push(...s.access[t]);
+    }
+  }
+  barrier();
+
+  // Links: PLASTIC_COLS -> the same thread's FORWARD_COLS record of that projection.
+  const bySource = new Map(split.map((s) => [s.source, s]));
+  for (const s of split) {
+    for (const l of s.links) {
+      const fwd = bySource.get(l.forward)!;
+      const fwdAt = placed.get(fwd)![l.thread];
+      const r = out[l.thread][placed.get(s)![l.thread] + l.record];
+      r[1] = progAddr[l.thread] + fwdAt * OP_BYTES;
+    }
+  }
+
+  const programs = out.map((records) => {
+    const words = new Int32Array(records.length * WORDS);
+    records.forEach((r, k) => words.set(r, k * WORDS));
+    return { words, nOps: records.length };
+  });
+  return { programs, barriersPerStep: barriers, unsplit };
+
+  function splitElementwise(i: number, code: number): SplitOp | null {
+    const spec = ELEMENTWISE[code];
+    const ptrs = spec.vecs.map(([w]) => u32(word(src, i, w)));
+    const pops = ptrs.filter((x) => x !== 0).map((x) => popOf(x));
+    if (pops.length === 0 || pops.some((x) => x === undefined)) return null;
+    const pop = pops[0]!;
+    const n = src.popSizes[pop];
+    if (pops.some((x) => src.popSizes[x!] !== n)) return null;
+    const count = spec.nVec !== undefined ? word(src, i, spec.nVec) * 4 : word(src, i, spec.bytes!) / 4;
+    if (count !== n) return null;
+    const s = newSplit(i);
+    for (let t = 0; t < T; t++) {
+      const [lo, hi] = plan.slices[pop][t];
+      if (hi <= lo) continue;
+      const r = copyRecord(i);
+      spec.vecs.forEach(([w, mode], k) => {
+        if (ptrs[k] === 0) return;
+        r[w] = ptrs[k] + 4 * lo;
+        s.access[t].push(range(ptrs[k] + 4 * lo, 4 * (hi - lo), mode));
+      });
+      if (spec.nVec !== undefined) r[spec.nVec] = (hi - lo) / 4;
+      else r[spec.bytes!] = 4 * (hi - lo);
+      for (const w of spec.scalars ?? []) {
+        const q = u32(word(src, i, w));
+        if (q) s.access[t].push(range(q, 4, 'r'));
+      }
+      s.records[t].push(r);
+    }
+    return s;
+  }
+
+  function splitCopy(i: number): SplitOp | null {
+    const dst = u32(word(src, i, 1));
+    const from = u32(word(src, i, 2));
+    const bytes = word(src, i, 3);
+    const inside = [...src.vectors.entries()].filter(([a]) => a >= from && a < from + bytes).sort((a, b) => a[0] - b[0]);
+    const s = newSplit(i);
+    const piece = (t: number, a: number, len: number) => {
+      if (len <= 0) return;
+      const r = new Int32Array(WORDS);
+      r[0] = OP_COPY;
+      r[1] = dst + (a - from);
+      r[2] = a;
+      r[3] = len;
+      s.records[t].push(r);
+      s.access[t].push(range(a, len, 'r'), range(dst + (a - from), len, 'w'));
+    };
+    let cursor = from;
+    for (const [a, pop] of inside) {
+      const len = 4 * src.popSizes[pop];
+      if (a < cursor || a + len > from + bytes) return null;
+      piece(0, cursor, a - cursor);
+      for (let t = 0; t < T; t++) {
+        const [lo, hi] = plan.slices[pop][t];
+        piece(t, a + 4 * lo, 4 * (hi - lo));
+      }
+      cursor = a + len;
+    }
+    piece(0, cursor, from + bytes - cursor);
+    return s;
+  }
+}
