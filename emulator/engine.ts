@@ -69,7 +69,7 @@ export interface PopLayout {
   tauDelta: number;
 }
 
-interface ProjLayout {
+export interface ProjLayout {
   nPre: number;
   nPost: number;
   /** Weights [pre][stride], stride = post padded to 4. */
@@ -134,7 +134,7 @@ export class Engine {
   readonly model: EmulatorModel;
   readonly mem: KernelMemory;
   protected readonly pops: PopLayout[];
-  private readonly projs: ProjLayout[];
+  protected readonly projs: ProjLayout[];
   protected readonly prog: number;
   protected readonly nOps: number;
   private readonly padFloats: number;

@@ -6,6 +6,12 @@
  * phases) in one call, so the API stays synchronous. Results are bit-identical to the
  * single-thread Engine: every float is computed by the same operations in the same order.
  *
+ * Arrays split by columns keep each thread's columns in a panel of its own while stepping (two
+ * threads writing interleaved parts of the same pages make the hardware prefetchers pass lines
+ * back and forth: measured 3x slower than one thread). The Engine's array stays the copy the host
+ * sees: the panels are filled from it before a call when it may have changed, and copied back
+ * after a call that learned, before the host reads them (readWeights, weightsView, ...).
+ *
  * Create it with `await ParallelEngine.create(model, options)`, which returns once the worker
  * threads run (a thread still starting up needs the host's event loop, so the host must not block
  * before). Workers are unref'd (an idle engine does not keep the process alive); close() ends them.
@@ -18,11 +24,14 @@ import { B, BARRIER_WORDS, C, CMD_EXIT, CMD_PRESENT, CMD_STEPS, CONTROL_WORDS, M
 import { LINE_BYTES, sharedKernelMemory, sharedKernelModule, type SharedKernelExports } from './shared-kernels.js';
 import { emitThreadPrograms, planThreads, type SourceProgram, type ThreadPlan, type ThreadScratch } from './split.js';
 
-/** kernels/program.ts FLAG_UNFUSED. */
+/** kernels/program.ts FLAG_LEARN and FLAG_UNFUSED. */
+const FLAG_LEARN = 1;
 const FLAG_UNFUSED = 4;
 const WORDS = OP_BYTES / 4;
 /** PopLayout fields that are not per-neuron vectors. */
 const NOT_VECTORS = new Set(['size', 'n4', 'flag', 'rngU', 'rngR']);
+/** PopLayout fields holding a population's errors (this step's, and the raw ones before their low-pass). */
+const ERROR_VECTORS = new Set(['e', 'eRaw']);
 /** Barrier spins before sleeping (about 0.5 ns each): well above the ~80 us it takes the OS to wake a sleeping thread on a VM, so threads in step do not fall into a sleep/wake ping-pong. */
 const DEFAULT_SPIN = 1 << 21;
 /** How long a run call waits for workers that are still starting (ms), for engines not made by create(). */
@@ -67,6 +76,12 @@ export class ParallelEngine extends Engine {
   private readonly variants: { fused: Variant; unfused: Variant };
   private readonly capacity: { fused: number[]; unfused: number[] };
   private snapshot: Int32Array;
+  /** Per paneled array (by address): its projection and each thread's panel (0: no columns). */
+  private readonly panels = new Map<number, { proj: number; addr: number[] }>();
+  /** Which copy of the paneled arrays is current: both, the panels (after learning), the host's (after a write). */
+  private panelState: 'both' | 'panels' | 'host' = 'host';
+  /** A live view of an array was handed out: it may be written at any time, so sync around every call. */
+  private viewsOut = false;
   private barriersPerStep = 0;
   private unsplit: number[] = [];
   private readonly workers: Worker[] = [];
@@ -112,9 +127,14 @@ export class ParallelEngine extends Engine {
       const fb = this.allocPage(4 * this.plan.sliceFloats);
       this.scratch.push({ idx, acc, fb });
     }
+    for (const [W, pl] of this.plan.paneled) {
+      const proj = this.projs.findIndex((L) => L.W === W);
+      if (proj < 0) throw new Error(`no projection has its array at ${W}`);
+      this.panels.set(W, { proj, addr: pl.cols.map(([c0, c1]) => (c1 > c0 ? this.allocPage(4 * pl.nPre * (c1 - c0)) : 0)) });
+    }
     // Program sizes depend only on the structure of the source program, which never changes.
     const dummy = new Array<number>(threads).fill(0);
-    const sizes = (unfused: boolean) => emitThreadPrograms(src, this.plan, this.scratch, dummy, unfused).programs.map((p) => p.nOps);
+    const sizes = (unfused: boolean) => emitThreadPrograms(src, this.plan, this.scratch, dummy, unfused, this.panelAddrs()).programs.map((p) => p.nOps);
     this.capacity = { fused: sizes(false), unfused: sizes(true) };
     const place = (n: number[]): Variant => ({ addr: n.map((k) => this.allocPage(k * OP_BYTES)), nOps: [...n] });
     this.variants = { fused: place(this.capacity.fused), unfused: place(this.capacity.unfused) };
@@ -127,6 +147,7 @@ export class ParallelEngine extends Engine {
     ctl[C.SPIN] = options.spin ?? DEFAULT_SPIN;
     this.snapshot = src.words;
     this.writePrograms(src);
+    this.panelState = 'host';
     // Memory never grows after this point: the workers' views stay valid.
     this.started = this.startWorkers(module);
     // A failure is reported by create() or the first run call; this only keeps it from being unhandled.
@@ -166,21 +187,89 @@ export class ParallelEngine extends Engine {
   protected override runSteps(n: number, flags: number): void {
     const v = this.prepare(flags);
     this.command(v, CMD_STEPS, [n, flags, 0, 0]);
-    this.finish(() => this.kx.thread_steps(v.addr[0], v.nOps[0], n, flags, this.barAddr));
+    this.finish(() => this.kx.thread_steps(v.addr[0], v.nOps[0], n, flags, this.barAddr), flags);
   }
 
   protected override runPresent(rec: number, count: number, stepsPerSample: number, flags: number): void {
     const v = this.prepare(flags);
     this.command(v, CMD_PRESENT, [rec, count, stepsPerSample, flags]);
-    this.finish(() => this.kx.thread_present(v.addr[0], v.nOps[0], rec, count, stepsPerSample, flags, this.barAddr, 0));
+    this.finish(() => this.kx.thread_present(v.addr[0], v.nOps[0], rec, count, stepsPerSample, flags, this.barAddr, 0), flags);
+  }
+
+  override readWeights(proj: number): Float32Array {
+    this.panelsToHost();
+    return super.readWeights(proj);
+  }
+
+  override readHardwareWeights(proj: number): Float32Array {
+    this.panelsToHost();
+    return super.readHardwareWeights(proj);
+  }
+
+  override writeWeights(proj: number, wPostPre: ArrayLike<number>): void {
+    this.panelsToHost();
+    super.writeWeights(proj, wPostPre);
+    this.hostWrote();
+  }
+
+  override writeHardwareWeights(proj: number, wPrePost: ArrayLike<number>): void {
+    this.panelsToHost();
+    super.writeHardwareWeights(proj, wPrePost);
+    this.hostWrote();
+  }
+
+  /** A live view of the host's copy; from now on the panels are synchronised around every call. */
+  override weightsView(proj: number): { view: Float32Array; stride: number } {
+    this.panelsToHost();
+    this.viewsOut = true;
+    return super.weightsView(proj);
+  }
+
+  /** Per paneled array, each thread's panel address. */
+  private panelAddrs(): Map<number, number[]> {
+    return new Map([...this.panels].map(([W, p]) => [W, p.addr]));
+  }
+
+  private hostWrote(): void {
+    // Called by the base constructor too, before the panels exist: they are filled then.
+    if (this.panels) this.panelState = 'host';
+  }
+
+  /** Copies each thread's columns of the host's arrays into its panel (or back, toHost). */
+  private copyPanels(toHost: boolean): void {
+    const f = this.mem.f32(0, this.mem.memory.buffer.byteLength / 4);
+    for (const [W, p] of this.panels) {
+      const pl = this.plan.paneled.get(W)!;
+      pl.cols.forEach(([c0, c1], t) => {
+        const width = c1 - c0;
+        if (width <= 0) return;
+        for (let k = 0; k < pl.nPre; k++) {
+          const home = W / 4 + k * pl.stride + c0;
+          const panel = p.addr[t] / 4 + k * width;
+          if (toHost) f.copyWithin(home, panel, panel + width);
+          else f.copyWithin(panel, home, home + width);
+        }
+      });
+    }
+  }
+
+  /** Makes the host's copy current. */
+  private panelsToHost(): void {
+    if (this.panels?.size && this.panelState === 'panels') {
+      this.copyPanels(true);
+      this.panelState = 'both';
+    }
   }
 
   /** The single-thread program and the layout the splitter needs. */
   private sourceProgram(): SourceProgram {
     const vectors = new Map<number, number>();
+    const errorVectors = new Map<number, number>();
     this.pops.forEach((L, pi) => {
       for (const [key, value] of Object.entries(L)) {
-        if (!NOT_VECTORS.has(key) && typeof value === 'number' && value !== 0) vectors.set(value, pi);
+        if (NOT_VECTORS.has(key) || typeof value !== 'number' || value === 0) continue;
+        vectors.set(value, pi);
+        if (ERROR_VECTORS.has(key)) errorVectors.set(value, pi);
       }
     });
     return {
@@ -188,6 +277,7 @@ export class ParallelEngine extends Engine {
       addr: this.prog,
       popSizes: this.pops.map((L) => L.n4),
       vectors,
+      errorVectors,
     };
   }
 
@@ -204,7 +294,7 @@ export class ParallelEngine extends Engine {
   private writePrograms(src: SourceProgram): void {
     for (const unfused of [false, true]) {
       const v = unfused ? this.variants.unfused : this.variants.fused;
-      const out = emitThreadPrograms(src, this.plan, this.scratch, v.addr, unfused);
+      const out = emitThreadPrograms(src, this.plan, this.scratch, v.addr, unfused, this.panelAddrs());
       out.programs.forEach((p, t) => {
         const cap = (unfused ? this.capacity.unfused : this.capacity.fused)[t];
         if (p.nOps !== cap) throw new Error(`thread program ${t} changed size (${p.nOps} ops, room for ${cap})`);
@@ -236,6 +326,10 @@ export class ParallelEngine extends Engine {
       this.snapshot = src.words;
       this.writePrograms(src);
     }
+    if (this.panels.size && (this.panelState === 'host' || (this.viewsOut && this.panelState === 'both'))) {
+      this.copyPanels(false);
+      this.panelState = 'both';
+    }
     return flags & FLAG_UNFUSED ? this.variants.unfused : this.variants.fused;
   }
 
@@ -253,7 +347,7 @@ export class ParallelEngine extends Engine {
   }
 
   /** Runs thread 0's part; a failure anywhere leaves the engine broken with the reason. */
-  private finish(run: () => number): void {
+  private finish(run: () => number, flags: number): void {
     let status: number;
     try {
       status = run();
@@ -261,6 +355,9 @@ export class ParallelEngine extends Engine {
       this.abort(`thread 0: ${(err as Error).message}`);
       throw err;
     }
+    if (flags & FLAG_LEARN) this.panelState = 'panels';
+    // Holders of live views read the host's copy at any time.
+    if (this.viewsOut) this.panelsToHost();
     if (status !== 0) {
       const reason = this.workerError() ?? 'a thread stopped at a barrier';
       this.abort(reason);

@@ -76,6 +76,8 @@ export interface SourceProgram {
   popSizes: number[];
   /** Address of every per-neuron vector (state, parameters, buffers) -> its population. */
   vectors: Map<number, number>;
+  /** The error vectors among them (e, and the raw errors before their low-pass) -> population. */
+  errorVectors: Map<number, number>;
 }
 
 /** How the work is divided: per population and thread, a range of elements [lo, hi). */
@@ -85,6 +87,17 @@ export interface ThreadPlan {
   slices: [number, number][][];
   /** Thread of each NOISE op (by source op index). */
   noiseThread: Map<number, number>;
+  /** Arrays (by address) owned whole by one thread: forward, update and transposed product. */
+  matrixOwner: Map<number, number>;
+  /** Populations whose error ops (initial error, feedback into them, filter, bias update) run whole on one thread. */
+  errorOwner: Map<number, number>;
+  /**
+   * Arrays (by address) split by columns and never read transposed: each thread's columns live in
+   * a panel of their own while the engine steps (emulator/threads/parallel-engine.ts), so that no
+   * two threads write into one page (the hardware prefetchers would pass the lines back and forth).
+   * Per array: rows, row stride (floats) and each thread's columns.
+   */
+  paneled: Map<number, { nPre: number; stride: number; cols: [number, number][] }>;
   /** Scratch each thread needs: i32 words of row indices, floats of its largest slice. */
   idxWords: number;
   sliceFloats: number;
@@ -121,21 +134,37 @@ function u32(v: number): number {
   return v >>> 0;
 }
 
-/** Work per element of each population and of each noise op, from the program (units: multiply-adds). */
-function costs(src: SourceProgram): { perElement: number[]; noise: Map<number, number> } {
+/** A synapse array that is also read transposed (FEEDBACK_T): rows pre, columns post. */
+interface Matrix {
+  W: number;
+  pre: number;
+  post: number;
+  /** Forward product, fused update and transposed product (multiply-adds). */
+  cost: number;
+}
+
+/**
+ * Work per element of each population (without owned matrices), of each noise op, and the arrays
+ * read transposed (units: multiply-adds).
+ */
+function costs(src: SourceProgram, owned: Map<number, number>): { perElement: number[]; noise: Map<number, number>; matrices: Matrix[] } {
   const perElement = src.popSizes.map(() => 0);
   const noise = new Map<number, number>();
+  const matrices: Matrix[] = [];
   const nOps = src.words.length / WORDS;
   for (let i = 0; i < nOps; i++) {
     const code = word(src, i, 0);
     const pop = (w: number) => src.vectors.get(u32(word(src, i, w)));
+    const W = u32(word(src, i, 1));
     if (code === OP_FORWARD) {
       const p = pop(5);
       // forward product plus the fused update (learning is what the benchmarks time)
-      if (p !== undefined) perElement[p] += 2 * word(src, i, 3);
+      if (p !== undefined && !owned.has(W)) perElement[p] += 2 * word(src, i, 3);
     } else if (code === OP_FEEDBACK_T) {
       const p = pop(6);
-      if (p !== undefined) perElement[p] += word(src, i, 2);
+      const post = pop(4);
+      if (p !== undefined && post !== undefined) matrices.push({ W, pre: p, post, cost: 3 * word(src, i, 3) * word(src, i, 2) });
+      if (p !== undefined && !owned.has(W)) perElement[p] += word(src, i, 2);
     } else if (code === OP_FEEDBACK_R) {
       const p = pop(6);
       if (p !== undefined) perElement[p] += word(src, i, 3);
@@ -148,23 +177,59 @@ function costs(src: SourceProgram): { perElement: number[]; noise: Map<number, n
       if (p !== undefined) perElement[p] += code === OP_NEURON ? 12 : 2;
     }
   }
-  return { perElement, noise };
+  return { perElement, noise, matrices };
 }
 
 /**
- * Divides the work: noise ops to the least loaded thread, then each population (largest work
- * first) into contiguous slices of whole quanta, the least loaded threads taking the larger shares.
+ * Divides the work among the threads.
+ *
+ * A synapse array read both ways (forward by columns, errors by rows) would pass its cache lines
+ * between cores twice a step if its columns and rows went to different threads; so an array whose
+ * work is at most half a thread's share is owned by one thread (forward, update and transposed
+ * product), as are the populations it alone feeds and the error ops of the population its errors
+ * go to. Noise ops go to the least loaded thread; the other populations (largest work first) are
+ * cut into contiguous slices of whole quanta, the least loaded threads taking the larger shares.
  */
 export function planThreads(src: SourceProgram, threads: number, quantum: number): ThreadPlan {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads ${threads} is not a positive integer`);
-  const { perElement, noise } = costs(src);
+  const first = costs(src, new Map());
+  const total =
+    first.perElement.reduce((a, c, p) => a + c * src.popSizes[p], 0) + [...first.noise.values()].reduce((a, b) => a + b, 0);
   const loads = new Array<number>(threads).fill(0);
+  const matrixOwner = new Map<number, number>();
+  const errorOwner = new Map<number, number>();
+  const popOwner = new Map<number, number>();
+  if (threads > 1) {
+    for (const m of [...first.matrices].sort((a, b) => b.cost - a.cost)) {
+      if (m.cost > total / (2 * threads)) continue;
+      const t = loads.indexOf(Math.min(...loads));
+      matrixOwner.set(m.W, t);
+      loads[t] += m.cost;
+      if (!errorOwner.has(m.pre)) errorOwner.set(m.pre, t);
+    }
+  }
+  const { perElement, noise } = costs(src, matrixOwner);
   const noiseThread = new Map<number, number>();
   for (const [i, c] of [...noise.entries()].sort((a, b) => b[1] - a[1])) {
     const t = loads.indexOf(Math.min(...loads));
     noiseThread.set(i, t);
     loads[t] += c;
   }
+  // A population fed only by arrays one thread owns belongs to that thread.
+  const feeders = new Map<number, Set<number | undefined>>();
+  const nOps = src.words.length / WORDS;
+  for (let i = 0; i < nOps; i++) {
+    if (word(src, i, 0) !== OP_FORWARD) continue;
+    const post = src.vectors.get(u32(word(src, i, 5)));
+    if (post === undefined) continue;
+    if (!feeders.has(post)) feeders.set(post, new Set());
+    feeders.get(post)!.add(matrixOwner.get(u32(word(src, i, 1))));
+  }
+  for (const [post, owners] of feeders) {
+    const [t] = [...owners];
+    if (owners.size === 1 && t !== undefined) popOwner.set(post, t);
+  }
+
   const slices: [number, number][][] = src.popSizes.map(() => []);
   const order = src.popSizes.map((n, p) => p).sort((a, b) => src.popSizes[b] * perElement[b] - src.popSizes[a] * perElement[a] || a - b);
   for (const p of order) {
@@ -172,18 +237,21 @@ export function planThreads(src: SourceProgram, threads: number, quantum: number
     if (n % quantum !== 0) throw new Error(`population ${p}: padded size ${n} is not a multiple of the quantum ${quantum}`);
     const blocks = n / quantum;
     const c = Math.max(perElement[p], 1) * quantum;
-    const total = loads.reduce((a, b) => a + b, 0) + blocks * c;
-    const target = total / threads;
-    const byLoad = loads.map((l, t) => t).sort((a, b) => loads[a] - loads[b] || a - b);
     const share = new Array<number>(threads).fill(0);
-    let left = blocks;
-    for (let k = 0; k < threads - 1; k++) {
-      const t = byLoad[k];
-      const want = Math.max(0, Math.round((target - loads[t]) / c));
-      share[t] = Math.min(left, want);
-      left -= share[t];
+    const owner = popOwner.get(p);
+    if (owner !== undefined) {
+      share[owner] = blocks;
+    } else {
+      const target = (loads.reduce((a, b) => a + b, 0) + blocks * c) / threads;
+      const byLoad = loads.map((l, t) => t).sort((a, b) => loads[a] - loads[b] || a - b);
+      let left = blocks;
+      for (let k = 0; k < threads - 1; k++) {
+        const t = byLoad[k];
+        share[t] = Math.min(left, Math.max(0, Math.round((target - loads[t]) / c)));
+        left -= share[t];
+      }
+      share[byLoad[threads - 1]] += left;
     }
-    share[byLoad[threads - 1]] += left;
     // Slices in thread order, so thread 0 holds the first elements.
     let at = 0;
     for (let t = 0; t < threads; t++) {
@@ -192,17 +260,31 @@ export function planThreads(src: SourceProgram, threads: number, quantum: number
       loads[t] += share[t] * c;
     }
   }
-  // Scratch: row indices for the largest gather, and the largest slice.
+  // Scratch: row indices for the largest gather, and the largest slice (or owned array width).
   let idxWords = 4;
-  const nOps = src.words.length / WORDS;
+  let sliceFloats = quantum;
   for (let i = 0; i < nOps; i++) {
     const code = word(src, i, 0);
-    if (code === OP_FORWARD) idxWords = Math.max(idxWords, word(src, i, 3));
+    if (code === OP_FORWARD) {
+      idxWords = Math.max(idxWords, word(src, i, 3));
+      if (matrixOwner.has(u32(word(src, i, 1)))) sliceFloats = Math.max(sliceFloats, word(src, i, 2));
+    }
     if (code === OP_FEEDBACK_R) idxWords = Math.max(idxWords, word(src, i, 3));
   }
-  let sliceFloats = quantum;
   for (const s of slices) for (const [lo, hi] of s) sliceFloats = Math.max(sliceFloats, hi - lo);
-  return { threads, quantum, slices, noiseThread, idxWords, sliceFloats, loads };
+  for (const [p] of errorOwner) sliceFloats = Math.max(sliceFloats, src.popSizes[p]);
+  const transposed = new Set(first.matrices.map((m) => m.W));
+  const paneled = new Map<number, { nPre: number; stride: number; cols: [number, number][] }>();
+  for (let i = 0; i < nOps; i++) {
+    if (word(src, i, 0) !== OP_FORWARD) continue;
+    const W = u32(word(src, i, 1));
+    const post = src.vectors.get(u32(word(src, i, 5)));
+    if (post === undefined || matrixOwner.has(W) || transposed.has(W) || paneled.has(W)) continue;
+    const cols = slices[post];
+    if (cols.filter(([lo, hi]) => hi > lo).length < 2) continue;
+    paneled.set(W, { nPre: word(src, i, 3), stride: word(src, i, 2), cols });
+  }
+  return { threads, quantum, slices, noiseThread, matrixOwner, errorOwner, paneled, idxWords, sliceFloats, loads };
 }
 
 /** One source op divided among the threads: records and accesses per thread. */
@@ -238,6 +320,7 @@ function rect(base: number, stride: number, r0: number, r1: number, c0: number, 
 /** Emits the thread programs of a plan (progAddr: where each will be written, for the links). */
 export function emitThreadPrograms(
   src: SourceProgram, plan: ThreadPlan, scratch: ThreadScratch[], progAddr: number[], unfused: boolean,
+  panels: Map<number, number[]> = new Map(),
 ): EmittedPrograms {
   const T = plan.threads;
   const nOps = src.words.length / WORDS;
@@ -245,6 +328,8 @@ export function emitThreadPrograms(
   const unsplit: number[] = [];
   /** Per source FORWARD record address: per thread, its FORWARD_COLS record (undefined: an empty slice). */
   const forwardOf = new Map<number, (number | undefined)[]>();
+  /** Per source FORWARD record address: the columns each thread updates. */
+  const columnsOf = new Map<number, [number, number][]>();
 
   const copyRecord = (i: number): Int32Array => Int32Array.from(src.words.subarray(i * WORDS, (i + 1) * WORDS));
   const newSplit = (i: number, single = false): SplitOp => ({
@@ -257,6 +342,8 @@ export function emitThreadPrograms(
     return s;
   };
   const popOf = (ptr: number) => src.vectors.get(u32(ptr));
+  /** All n elements on thread t. */
+  const all = (t: number, n: number): [number, number][] => Array.from({ length: T }, (_, u) => (u === t ? [0, n] : [0, 0]));
 
   for (let i = 0; i < nOps; i++) {
     const code = word(src, i, 0);
@@ -272,12 +359,18 @@ export function emitThreadPrograms(
         s = newSplit(i);
         const nPre = w(3);
         const perThread: (number | undefined)[] = [];
+        const owner = plan.matrixOwner.get(p(1));
+        const cols = owner === undefined ? plan.slices[post] : all(owner, stride);
         for (let t = 0; t < T; t++) {
-          const [c0, c1] = plan.slices[post][t];
+          const [c0, c1] = cols[t];
           if (c1 <= c0) continue;
           const r = copyRecord(i);
+          // A paneled array: this thread's columns are rows of width c1 - c0 in its own panel.
+          const panel = plan.paneled.has(p(1)) ? panels.get(p(1))?.[t] : undefined;
+          if (plan.paneled.has(p(1)) && panel === undefined) throw new Error(`array at ${p(1)}: no panel for thread ${t}`);
           r[0] = OP_FORWARD_COLS;
-          r[1] = p(1) + 4 * c0;
+          r[1] = panel ?? p(1) + 4 * c0;
+          r[2] = panel === undefined ? stride : c1 - c0;
           r[5] = p(5) + 4 * c0;
           r[7] = p(7) + 4 * c0;
           r[9] = scratch[t].idx;
@@ -290,11 +383,12 @@ export function emitThreadPrograms(
             range(p(4), 4 * nPre, 'r'),
             range(p(5) + 4 * c0, 4 * (c1 - c0), 'rw'),
             range(p(7) + 4 * c0, 4 * (c1 - c0), 'r'),
-            rect(p(1), 4 * stride, 0, nPre, 4 * c0, 4 * c1, true),
+            panel === undefined ? rect(p(1), 4 * stride, 0, nPre, 4 * c0, 4 * c1, true) : range(panel, 4 * nPre * (c1 - c0), 'rw'),
           );
           if (p(6)) s.access[t].push(range(p(6), 4 * nPre, 'r'));
         }
         forwardOf.set(src.addr + i * OP_BYTES, perThread);
+        columnsOf.set(src.addr + i * OP_BYTES, cols);
       }
     } else if (code === OP_PLASTIC) {
       const fwdAddr = p(1);
@@ -302,19 +396,21 @@ export function emitThreadPrograms(
       const per = forwardOf.get(fwdAddr);
       if (per && Number.isInteger(fi)) {
         s = newSplit(i);
-        const post = popOf(word(src, fi, 5))!;
+        const cols = columnsOf.get(fwdAddr)!;
         const stride = word(src, fi, 2);
         const nPre = word(src, fi, 3);
+        const W = u32(word(src, fi, 1));
         for (let t = 0; t < T; t++) {
           if (per[t] === undefined) continue;
-          const [c0, c1] = plan.slices[post][t];
+          const [c0, c1] = cols[t];
           const r = new Int32Array(WORDS);
           r[0] = OP_PLASTIC_COLS;
           s.links.push({ thread: t, record: s.records[t].length, forward: fi });
           s.records[t].push(r);
           if (unfused) {
+            const panel = panels.get(W)?.[t];
             s.access[t].push(
-              rect(u32(word(src, fi, 1)), 4 * stride, 0, nPre, 4 * c0, 4 * c1, true),
+              panel === undefined ? rect(W, 4 * stride, 0, nPre, 4 * c0, 4 * c1, true) : range(panel, 4 * nPre * (c1 - c0), 'rw'),
               range(u32(word(src, fi, 7)) + 4 * c0, 4 * (c1 - c0), 'r'),
             );
             const sl = u32(word(src, fi, 6));
@@ -328,8 +424,10 @@ export function emitThreadPrograms(
         s = newSplit(i);
         const stride = w(2);
         const nPre = w(3);
+        const owner = plan.matrixOwner.get(p(1));
+        const rows = owner === undefined ? plan.slices[pre] : all(owner, src.popSizes[pre]);
         for (let t = 0; t < T; t++) {
-          const [k0, k1full] = plan.slices[pre][t];
+          const [k0, k1full] = rows[t];
           const k1 = Math.min(k1full, nPre);
           if (k1 <= k0) continue;
           const r = copyRecord(i);
@@ -352,8 +450,10 @@ export function emitThreadPrograms(
       if (pre !== undefined && popOf(w(5)) === pre && src.popSizes[pre] === bStride && w(8) * 4 === bStride) {
         s = newSplit(i);
         const nPost = w(3);
+        const owner = plan.errorOwner.get(pre);
+        const cols = owner === undefined ? plan.slices[pre] : all(owner, bStride);
         for (let t = 0; t < T; t++) {
-          const [c0, c1] = plan.slices[pre][t];
+          const [c0, c1] = cols[t];
           if (c1 <= c0) continue;
           const r = new Int32Array(WORDS);
           r[0] = OP_FEEDBACK_R_COLS;
@@ -458,9 +558,12 @@ export function emitThreadPrograms(
     if (pops.some((x) => src.popSizes[x!] !== n)) return null;
     const count = spec.nVec !== undefined ? word(src, i, spec.nVec) * 4 : word(src, i, spec.bytes!) / 4;
     if (count !== n) return null;
+    // Ops on the errors of a population whose errors one thread computes run whole there.
+    const errPop = ptrs.map((x) => src.errorVectors.get(x)).find((x) => x !== undefined && plan.errorOwner.has(x));
+    const ranges = errPop === undefined ? plan.slices[pop] : all(plan.errorOwner.get(errPop)!, n);
     const s = newSplit(i);
     for (let t = 0; t < T; t++) {
-      const [lo, hi] = plan.slices[pop][t];
+      const [lo, hi] = ranges[t];
       if (hi <= lo) continue;
       const r = copyRecord(i);
       spec.vecs.forEach(([w, mode], k) => {
