@@ -16,11 +16,15 @@
 //   FEEDBACK_R_COLS 1 B + first column, 2 B stride (floats), 3 nPost, 4 diff(post), 5 rpPrev(pre),
 //                   6 e(pre), 7 scratch (5-7 at the slice's first element), 8 nVec of the slice,
 //                   9 idx (thread's own), 10 width (floats)
-//   BARRIER         every thread waits until all have arrived
+//   BARRIER         every thread waits until all have arrived; 1 the thread's profile area
+//                   (f64: time it last left a barrier, then per barrier k busy and waiting
+//                   time, ms), 2 k: filled while the barrier record's PROFILE word is set
 //
-// Barrier record (16-byte aligned, i32 words): 0 arrived count, 1 sense, 2 threads, 3 sleepers,
-// 4 abort (set by the host when a thread failed: waiting threads give up), 5 spin limit, 6 sleeps
-// (how often a thread gave up spinning and slept: a diagnostic for the benchmarks).
+// Barrier record (64-byte aligned): a header line of i32 words 2 threads, 4 abort (set by the
+// host when a thread failed: waiting threads give up), 5 spin limit, 6 sleeps (how often a thread
+// gave up spinning and slept: a diagnostic for the benchmarks), 7 profile (non-zero: BARRIER ops
+// time the phases through the host's clock); then one line per thread t at 128 (t + 1): word 0 the
+// number of barriers t has arrived at, word 1 how many threads sleep waiting for it.
 import { mv_forward_cols, mv_forward_update_cols, mv_update_cols, vec_mul_acc } from './matrix';
 import { FLAG_LEARN, FLAG_UNFUSED, OP_BYTES, stepOnce } from './program';
 
@@ -35,19 +39,20 @@ export const OP_BARRIER: i32 = 103;
 
 // Barrier record offsets (bytes).
 // @ts-ignore: decorator
-@inline const B_COUNT: usize = 0;
-// @ts-ignore: decorator
-@inline const B_SENSE: usize = 4;
-// @ts-ignore: decorator
 @inline const B_THREADS: usize = 8;
 // @ts-ignore: decorator
-@inline const B_SLEEPERS: usize = 12;
-// @ts-ignore: decorator
 @inline const B_ABORT: usize = 16;
+/** Each thread's arrival line (128 bytes apart: the spatial prefetcher fetches lines in pairs). */
+// @ts-ignore: decorator
+@inline const B_LINE: usize = 128;
+// @ts-ignore: decorator
+@inline const F_SLEEPERS: usize = 4;
 // @ts-ignore: decorator
 @inline const B_SPIN: usize = 20;
 // @ts-ignore: decorator
 @inline const B_SLEEPS: usize = 24;
+// @ts-ignore: decorator
+@inline const B_PROFILE: usize = 28;
 
 // Sleeping goes through the host (Atomics.wait on the sense word, with a timeout so that an abort
 // is seen), not memory.atomic.wait32: V8's baseline compiler (Liftoff, Node 20) corrupts the
@@ -57,6 +62,11 @@ export const OP_BARRIER: i32 = 103;
 // @ts-ignore: decorator
 @external("env", "sleep")
 declare function hostSleep(addr: usize, expected: i32): void;
+
+/** The host's clock (performance.now(), ms), read only while profiling. */
+// @ts-ignore: decorator
+@external("env", "now")
+declare function hostNow(): f64;
 
 // @ts-ignore: decorator
 @inline
@@ -77,33 +87,38 @@ function real(op: usize, i: i32): f32 {
 }
 
 /**
- * Sense-reversing barrier: the last thread to arrive resets the count and flips the sense; the
- * others spin on the sense for up to the spin limit, then sleep (the host's Atomics.wait) until
- * woken. Returns 0, or 1 when the barrier was aborted. Atomics are sequentially consistent, so
- * every plain store made before the barrier is visible to every thread after it.
+ * Barrier of per-thread arrival counts: a thread counts its own arrival on its own cache line and
+ * waits until every other thread's count has reached its own (spinning for up to the spin limit,
+ * then sleeping through the host's Atomics.wait). No read-modify-write on a shared line, so
+ * arriving costs one cache-line transfer to each waiting thread. Returns 0, or 1 when the barrier
+ * was aborted. Atomics are sequentially consistent, so every plain store a thread made before the
+ * barrier is visible to every thread after it.
  */
-export function barrier_wait(bar: usize): i32 {
-  const sense = atomic.load<i32>(bar, B_SENSE);
+export function barrier_wait(bar: usize, thread: i32): i32 {
   const n = atomic.load<i32>(bar, B_THREADS);
-  if (atomic.add<i32>(bar, 1, B_COUNT) == n - 1) {
-    atomic.store<i32>(bar, 0, B_COUNT);
-    atomic.store<i32>(bar, sense ^ 1, B_SENSE);
-    // A sleeper counts itself before it waits, and the wait returns at once when the sense has
-    // already flipped, so skipping the notify when nobody sleeps loses no wake-up.
-    if (atomic.load<i32>(bar, B_SLEEPERS) != 0) atomic.notify(bar + B_SENSE, n);
-    return 0;
-  }
-  let spins = atomic.load<i32>(bar, B_SPIN);
-  while (atomic.load<i32>(bar, B_SENSE) == sense) {
-    if (spins > 0) {
-      spins--;
-      continue;
+  const mine = bar + B_LINE * (1 + <usize>thread);
+  const epoch = atomic.load<i32>(mine) + 1;
+  atomic.store<i32>(mine, epoch);
+  // A sleeper counts itself on this line before it reads the count it waits on, so skipping the
+  // notify when nobody sleeps loses no wake-up.
+  if (atomic.load<i32>(mine, F_SLEEPERS) != 0) atomic.notify(mine, n);
+  for (let u = 0; u < n; u++) {
+    if (u == thread) continue;
+    const line = bar + B_LINE * (1 + <usize>u);
+    let spins = atomic.load<i32>(bar, B_SPIN);
+    // (count - epoch) < 0: u has not arrived yet (wrap-around safe)
+    while (atomic.load<i32>(line) - epoch < 0) {
+      if (spins > 0) {
+        spins--;
+        continue;
+      }
+      if (atomic.load<i32>(bar, B_ABORT) != 0) return 1;
+      atomic.add<i32>(bar, 1, B_SLEEPS);
+      atomic.add<i32>(line, 1, F_SLEEPERS);
+      const seen = atomic.load<i32>(line);
+      if (seen - epoch < 0) hostSleep(line, seen);
+      atomic.sub<i32>(line, 1, F_SLEEPERS);
     }
-    if (atomic.load<i32>(bar, B_ABORT) != 0) return 1;
-    atomic.add<i32>(bar, 1, B_SLEEPS);
-    atomic.add<i32>(bar, 1, B_SLEEPERS);
-    hostSleep(bar + B_SENSE, sense);
-    atomic.sub<i32>(bar, 1, B_SLEEPERS);
   }
   return 0;
 }
@@ -130,7 +145,7 @@ function updateCols(fwd: usize): void {
 }
 
 /** One step of a thread program; returns 1 when a barrier was aborted. */
-function threadStep(prog: usize, nOps: i32, flags: i32, bar: usize): i32 {
+function threadStep(prog: usize, nOps: i32, flags: i32, bar: usize, thread: i32): i32 {
   for (let i = 0; i < nOps; i++) {
     const op = prog + <usize>i * OP_BYTES;
     switch (word(op, 0)) {
@@ -154,7 +169,16 @@ function threadStep(prog: usize, nOps: i32, flags: i32, bar: usize): i32 {
         break;
       }
       case OP_BARRIER: {
-        if (barrier_wait(bar)) return 1;
+        const prof = ptr(op, 1);
+        if (prof != 0 && atomic.load<i32>(bar, B_PROFILE) != 0) {
+          const t0 = hostNow();
+          const slot = prof + 8 + (<usize>word(op, 2) << 4);
+          store<f64>(slot, load<f64>(slot) + (t0 - load<f64>(prof)));
+          if (barrier_wait(bar, thread)) return 1;
+          const t1 = hostNow();
+          store<f64>(slot, load<f64>(slot, 8) + (t1 - t0), 8);
+          store<f64>(prof, t1);
+        } else if (barrier_wait(bar, thread)) return 1;
         break;
       }
       default:
@@ -180,10 +204,10 @@ function flushCols(prog: usize, nOps: i32): void {
  * applies the pending updates and meets the others at the barrier, so the caller sees the whole
  * state when it returns. Returns 0, or 1 when aborted.
  */
-export function thread_steps(prog: usize, nOps: i32, nSteps: i32, flags: i32, bar: usize): i32 {
-  for (let t = 0; t < nSteps; t++) if (threadStep(prog, nOps, flags, bar)) return 1;
+export function thread_steps(prog: usize, nOps: i32, nSteps: i32, flags: i32, bar: usize, thread: i32): i32 {
+  for (let t = 0; t < nSteps; t++) if (threadStep(prog, nOps, flags, bar, thread)) return 1;
   flushCols(prog, nOps);
-  return barrier_wait(bar);
+  return barrier_wait(bar, thread);
 }
 
 /**
@@ -221,10 +245,10 @@ export function thread_present(
         }
       }
     }
-    if (barrier_wait(bar)) return 1;
-    for (let t = 0; t < stepsPerSample; t++) if (threadStep(prog, nOps, flags, bar)) return 1;
+    if (barrier_wait(bar, thread)) return 1;
+    for (let t = 0; t < stepsPerSample; t++) if (threadStep(prog, nOps, flags, bar, thread)) return 1;
     if (thread == 0) memory.copy(out + <usize>n * readoutBytes, readout, readoutBytes);
   }
   flushCols(prog, nOps);
-  return barrier_wait(bar);
+  return barrier_wait(bar, thread);
 }

@@ -37,9 +37,16 @@ export const CMD_STEPS = 1;
 export const CMD_PRESENT = 2;
 export const CMD_EXIT = 3;
 
-/** Barrier record words (kernels/parallel.ts). */
-export const B = { COUNT: 0, SENSE: 1, THREADS: 2, SLEEPERS: 3, ABORT: 4, SPIN: 5, SLEEPS: 6 } as const;
-export const BARRIER_WORDS = 16;
+/** Barrier header words (kernels/parallel.ts); thread t's arrival line is i32 word 32 (t + 1). */
+export const B = { THREADS: 2, ABORT: 4, SPIN: 5, SLEEPS: 6, PROFILE: 7 } as const;
+/** i32 words of the barrier record: the header line and one line per thread. */
+export const BARRIER_WORDS = 32 * (1 + MAX_THREADS);
+
+/** Aborts a barrier: waiting threads give up (those asleep within their next wake-up or now). */
+export function abortBarrier(bar: Int32Array, threads: number): void {
+  Atomics.store(bar, B.ABORT, 1);
+  for (let t = 0; t < threads; t++) Atomics.notify(bar, 32 * (1 + t));
+}
 
 /**
  * The worker: workerData { module, memory, ctl, bar, thread, port } (ctl and bar byte addresses).
@@ -56,13 +63,14 @@ function fail(e) {
   try { port.postMessage({ error: String((e && e.stack) || e) }); } catch (_) {}
   Atomics.store(c, ${C.FAILED}, 1);
   Atomics.store(b, ${B.ABORT}, 1);
-  Atomics.notify(b, ${B.SENSE});
+  for (let t = 0; t < ${MAX_THREADS}; t++) Atomics.notify(b, 32 * (1 + t));
 }
 let k = null;
 try {
   k = new WebAssembly.Instance(module, { env: {
     memory,
     sleep(addr, expected) { Atomics.wait(new Int32Array(memory.buffer, addr, 1), 0, expected, ${SLEEP_MS}); },
+    now() { return performance.now(); },
     abort(_m, _f, line, col) { throw new Error('kernels-shared.wasm aborted at ' + line + ':' + col); },
   } }).exports;
 } catch (e) { fail(e); }
@@ -83,7 +91,7 @@ for (;;) {
   const prog = c[${C.PROGS} + 2 * thread];
   const nOps = c[${C.PROGS} + 2 * thread + 1];
   try {
-    if (cmd === ${CMD_STEPS}) k.thread_steps(prog, nOps, c[${C.A0}], c[${C.A1}], bar);
+    if (cmd === ${CMD_STEPS}) k.thread_steps(prog, nOps, c[${C.A0}], c[${C.A1}], bar, thread);
     else if (cmd === ${CMD_PRESENT}) k.thread_present(prog, nOps, c[${C.A0}], c[${C.A1}], c[${C.A2}], c[${C.A3}], bar, thread);
   } catch (e) { fail(e); }
 }

@@ -20,9 +20,9 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { Engine, type EngineOptions } from '../engine.js';
 import type { EmulatorModel } from '../model.js';
 import { OP_BYTES } from '../wasm.js';
-import { B, BARRIER_WORDS, C, CMD_EXIT, CMD_PRESENT, CMD_STEPS, CONTROL_WORDS, MAX_THREADS, WORKER_SOURCE } from './control.js';
+import { abortBarrier, B, BARRIER_WORDS, C, CMD_EXIT, CMD_PRESENT, CMD_STEPS, CONTROL_WORDS, MAX_THREADS, WORKER_SOURCE } from './control.js';
 import { LINE_BYTES, sharedKernelMemory, sharedKernelModule, type SharedKernelExports } from './shared-kernels.js';
-import { emitThreadPrograms, planThreads, type SourceProgram, type ThreadPlan, type ThreadScratch } from './split.js';
+import { emitThreadPrograms, planThreads, PROFILE_BARRIERS, type SourceProgram, type ThreadPlan, type ThreadScratch } from './split.js';
 
 /** kernels/program.ts FLAG_LEARN and FLAG_UNFUSED. */
 const FLAG_LEARN = 1;
@@ -44,6 +44,8 @@ export interface ParallelEngineOptions extends EngineOptions {
   quantum?: 4 | 8 | 16;
   /** Barrier spins before a waiting thread sleeps. */
   spin?: number;
+  /** Arrays read both ways with at most this fraction of a thread's share of the work are owned by one thread (default 0.5; 0: none). */
+  ownShare?: number;
 }
 
 /** What the split produced, for reports and tests. */
@@ -118,14 +120,16 @@ export class ParallelEngine extends Engine {
     this.kx = this.mem.k as SharedKernelExports;
 
     const src = this.sourceProgram();
-    this.plan = planThreads(src, threads, quantum);
+    this.plan = planThreads(src, threads, quantum, options.ownShare);
     // Each thread's scratch on its own 4 KiB pages, so no two threads ever write one cache line.
     this.scratch = [];
     for (let t = 0; t < threads; t++) {
       const idx = this.allocPage(4 * this.plan.idxWords);
       const acc = this.allocPage(4 * this.plan.sliceFloats);
       const fb = this.allocPage(4 * this.plan.sliceFloats);
-      this.scratch.push({ idx, acc, fb });
+      const prof = this.allocPage(8 + 16 * PROFILE_BARRIERS);
+      const snap = this.allocPage(4 * this.plan.snapFloats);
+      this.scratch.push({ idx, acc, fb, prof, snap });
     }
     for (const [W, pl] of this.plan.paneled) {
       const proj = this.projs.findIndex((L) => L.W === W);
@@ -166,6 +170,26 @@ export class ParallelEngine extends Engine {
     };
   }
 
+  /**
+   * Starts (or stops) timing the phases between barriers on every thread; the times add up over
+   * the calls that follow until profile(true) starts afresh. It costs two clock reads per barrier.
+   */
+  profile(on: boolean): void {
+    if (on) {
+      for (const s of this.scratch) this.mem.f64(s.prof, 1 + 2 * PROFILE_BARRIERS).fill(0);
+    }
+    Atomics.store(this.mem.i32(this.barAddr, BARRIER_WORDS), B.PROFILE, on ? 1 : 0);
+  }
+
+  /** Per phase (the work before barrier k of a step): each thread's busy and waiting ms, summed since profile(true). */
+  profileReport(): { busy_ms: number[]; wait_ms: number[] }[] {
+    const n = Math.min(this.barriersPerStep, PROFILE_BARRIERS);
+    return Array.from({ length: n }, (_, k) => ({
+      busy_ms: this.scratch.map((s) => this.mem.f64(s.prof + 8 + 16 * k, 1)[0]),
+      wait_ms: this.scratch.map((s) => this.mem.f64(s.prof + 16 + 16 * k, 1)[0]),
+    }));
+  }
+
   /** Ends the worker threads; the engine cannot step afterwards. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -187,7 +211,7 @@ export class ParallelEngine extends Engine {
   protected override runSteps(n: number, flags: number): void {
     const v = this.prepare(flags);
     this.command(v, CMD_STEPS, [n, flags, 0, 0]);
-    this.finish(() => this.kx.thread_steps(v.addr[0], v.nOps[0], n, flags, this.barAddr), flags);
+    this.finish(() => this.kx.thread_steps(v.addr[0], v.nOps[0], n, flags, this.barAddr, 0), flags);
   }
 
   protected override runPresent(rec: number, count: number, stepsPerSample: number, flags: number): void {
@@ -336,6 +360,11 @@ export class ParallelEngine extends Engine {
   /** Publishes a command to the workers. */
   private command(v: Variant, cmd: number, args: number[]): void {
     const ctl = this.mem.i32(this.ctlAddr, CONTROL_WORDS);
+    if (Atomics.load(this.mem.i32(this.barAddr, BARRIER_WORDS), B.PROFILE)) {
+      // Phase 0 of this call starts now on every thread (not when the last call ended).
+      const now = performance.now();
+      for (const s of this.scratch) this.mem.f64(s.prof, 1)[0] = now;
+    }
     for (let t = 0; t < this.threads; t++) {
       ctl[C.PROGS + 2 * t] = v.addr[t];
       ctl[C.PROGS + 2 * t + 1] = v.nOps[t];
@@ -377,9 +406,7 @@ export class ParallelEngine extends Engine {
 
   private abort(reason: string): void {
     this.broken = reason;
-    const bar = this.mem.i32(this.barAddr, BARRIER_WORDS);
-    Atomics.store(bar, B.ABORT, 1);
-    Atomics.notify(bar, B.SENSE);
+    abortBarrier(this.mem.i32(this.barAddr, BARRIER_WORDS), this.threads);
     void this.close();
   }
 

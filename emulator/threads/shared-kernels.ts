@@ -11,8 +11,8 @@ import { KernelMemory, type KernelExports } from '../wasm.js';
 
 /** The exports of build/kernels-shared.wasm beyond those of build/kernels.wasm. */
 export interface SharedKernelExports extends KernelExports {
-  barrier_wait(bar: number): number;
-  thread_steps(prog: number, nOps: number, nSteps: number, flags: number, bar: number): number;
+  barrier_wait(bar: number, thread: number): number;
+  thread_steps(prog: number, nOps: number, nSteps: number, flags: number, bar: number, thread: number): number;
   thread_present(prog: number, nOps: number, pres: number, count: number, stepsPerSample: number, flags: number, bar: number, thread: number): number;
   mv_forward_cols(W: number, stride: number, width: number, nPre: number, s: number, y: number, idx: number): void;
   mv_forward_update_cols(
@@ -54,23 +54,27 @@ export function setSharedKernelModule(module: WebAssembly.Module): void {
 export const SLEEP_MS = 50;
 
 /**
- * The `env.sleep` import of the shared kernels: waits on the i32 at addr while it holds expected
- * (kernels/parallel.ts sleeps through the host; the worker source has the same function).
+ * The host functions the shared kernels import: `sleep` waits on the i32 at addr while it holds
+ * expected (kernels/parallel.ts sleeps through the host), `now` is the clock of the phase profile.
+ * The worker source defines the same two.
  */
-export function sleepImport(memory: WebAssembly.Memory): { sleep: (addr: number, expected: number) => void } {
-  return { sleep: (addr, expected) => void Atomics.wait(new Int32Array(memory.buffer, addr, 1), 0, expected, SLEEP_MS) };
+export function hostImports(memory: WebAssembly.Memory): { sleep: (addr: number, expected: number) => void; now: () => number } {
+  return {
+    sleep: (addr, expected) => void Atomics.wait(new Int32Array(memory.buffer, addr, 1), 0, expected, SLEEP_MS),
+    now: () => performance.now(),
+  };
 }
 
 /** A KernelMemory on a shared memory, blocks aligned to cache lines, for the host thread. */
 export function sharedKernelMemory(initialBytes: number, module: WebAssembly.Module = sharedKernelModule()): KernelMemory {
-  return new KernelMemory(initialBytes, module, { shared: true, align: LINE_BYTES, imports: sleepImport });
+  return new KernelMemory(initialBytes, module, { shared: true, align: LINE_BYTES, imports: hostImports });
 }
 
 /** Instantiates the shared module on an existing shared memory (another thread's instance). */
 export function instantiateShared(module: WebAssembly.Module, memory: WebAssembly.Memory): SharedKernelExports {
   const instance = new WebAssembly.Instance(module, {
     env: {
-      ...sleepImport(memory),
+      ...hostImports(memory),
       memory,
       abort: (_msg: number, _file: number, line: number, col: number) => {
         throw new Error(`kernels-shared.wasm aborted at ${line}:${col}`);

@@ -98,9 +98,10 @@ export interface ThreadPlan {
    * Per array: rows, row stride (floats) and each thread's columns.
    */
   paneled: Map<number, { nPre: number; stride: number; cols: [number, number][] }>;
-  /** Scratch each thread needs: i32 words of row indices, floats of its largest slice. */
+  /** Scratch each thread needs: i32 words of row indices, floats of its largest slice, floats of the state block. */
   idxWords: number;
   sliceFloats: number;
+  snapFloats: number;
   /** Estimated work per thread (arbitrary units; the balance the partition reached). */
   loads: number[];
 }
@@ -110,7 +111,14 @@ export interface ThreadScratch {
   idx: number;
   acc: number;
   fb: number;
+  /** Phase profile (f64: last barrier left, then busy and waiting ms per barrier), PROFILE_BARRIERS barriers. */
+  prof: number;
+  /** Private copy of parts of the state block (snapFloats floats, the block's layout). */
+  snap: number;
 }
+
+/** Barriers per step the phase profile has room for. */
+export const PROFILE_BARRIERS = 64;
 
 /** One thread program as op records, and what it took. */
 export interface ThreadProgram {
@@ -124,6 +132,8 @@ export interface EmittedPrograms {
   barriersPerStep: number;
   /** Source ops run whole on thread 0 because they could not be split. */
   unsplit: number[];
+  /** Why each barrier is there: the op (source index and code) that needed it, and the bytes. */
+  reasons: { op: number; code: number; thread: number; lo: number; hi: number; by: number }[];
 }
 
 function word(src: SourceProgram, i: number, w: number): number {
@@ -185,12 +195,12 @@ function costs(src: SourceProgram, owned: Map<number, number>): { perElement: nu
  *
  * A synapse array read both ways (forward by columns, errors by rows) would pass its cache lines
  * between cores twice a step if its columns and rows went to different threads; so an array whose
- * work is at most half a thread's share is owned by one thread (forward, update and transposed
+ * work is at most ownShare (default half) of a thread's share is owned by one thread (forward, update and transposed
  * product), as are the populations it alone feeds and the error ops of the population its errors
  * go to. Noise ops go to the least loaded thread; the other populations (largest work first) are
  * cut into contiguous slices of whole quanta, the least loaded threads taking the larger shares.
  */
-export function planThreads(src: SourceProgram, threads: number, quantum: number): ThreadPlan {
+export function planThreads(src: SourceProgram, threads: number, quantum: number, ownShare = 0.5): ThreadPlan {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads ${threads} is not a positive integer`);
   const first = costs(src, new Map());
   const total =
@@ -201,7 +211,7 @@ export function planThreads(src: SourceProgram, threads: number, quantum: number
   const popOwner = new Map<number, number>();
   if (threads > 1) {
     for (const m of [...first.matrices].sort((a, b) => b.cost - a.cost)) {
-      if (m.cost > total / (2 * threads)) continue;
+      if (m.cost > (ownShare * total) / threads) continue;
       const t = loads.indexOf(Math.min(...loads));
       matrixOwner.set(m.W, t);
       loads[t] += m.cost;
@@ -284,7 +294,9 @@ export function planThreads(src: SourceProgram, threads: number, quantum: number
     if (cols.filter(([lo, hi]) => hi > lo).length < 2) continue;
     paneled.set(W, { nPre: word(src, i, 3), stride: word(src, i, 2), cols });
   }
-  return { threads, quantum, slices, noiseThread, matrixOwner, errorOwner, paneled, idxWords, sliceFloats, loads };
+  let snapFloats = 4;
+  for (let i = 0; i < nOps; i++) if (word(src, i, 0) === OP_COPY) snapFloats = Math.max(snapFloats, word(src, i, 3) / 4);
+  return { threads, quantum, slices, noiseThread, matrixOwner, errorOwner, paneled, idxWords, sliceFloats, snapFloats, loads };
 }
 
 /** One source op divided among the threads: records and accesses per thread. */
@@ -487,6 +499,8 @@ export function emitThreadPrograms(
     split.push(s);
   }
 
+  snapshotPrevReads(split);
+
   // Single-thread ops (noise draws) move to the start of the step when they commute with every
   // op before them, so they overlap the forward pass instead of needing barriers of their own.
   const order: SplitOp[] = [];
@@ -506,6 +520,10 @@ export function emitThreadPrograms(
     for (let t = 0; t < T; t++) {
       const r = new Int32Array(WORDS);
       r[0] = OP_BARRIER;
+      if (barriers < PROFILE_BARRIERS) {
+        r[1] = scratch[t].prof;
+        r[2] = barriers;
+      }
       out[t].push(r);
       since[t] = [];
     }
@@ -513,15 +531,24 @@ export function emitThreadPrograms(
   };
   /** Where each split op's records landed: per thread, index of its first record. */
   const placed = new Map<SplitOp, number[]>();
+  const reasons: EmittedPrograms['reasons'] = [];
   for (const s of order) {
-    let conflict = false;
+    let conflict: EmittedPrograms['reasons'][number] | null = null;
     for (let t = 0; t < T && !conflict; t++) {
       for (let u = 0; u < T && !conflict; u++) {
         if (u === t) continue;
-        conflict = s.access[t].some((a) => since[u].some((b) => overlap(a, b)));
+        for (const a of s.access[t]) {
+          if (since[u].some((b) => overlap(a, b))) {
+            conflict = { op: s.source, code: word(src, s.source, 0), thread: t, lo: a.lo, hi: a.hi, by: u };
+            break;
+          }
+        }
       }
     }
-    if (conflict) barrier();
+    if (conflict) {
+      reasons.push(conflict);
+      barrier();
+    }
     placed.set(s, out.map((o) => o.length));
     for (let t = 0; t < T; t++) {
       out[t].push(...s.records[t]);
@@ -546,7 +573,7 @@ export function emitThreadPrograms(
     records.forEach((r, k) => words.set(r, k * WORDS));
     return { words, nOps: records.length };
   });
-  return { programs, barriersPerStep: barriers, unsplit };
+  return { programs, barriersPerStep: barriers, unsplit, reasons };
 
   function splitElementwise(i: number, code: number): SplitOp | null {
     const spec = ELEMENTWISE[code];
@@ -603,13 +630,101 @@ export function emitThreadPrograms(
       const len = 4 * src.popSizes[pop];
       if (a < cursor || a + len > from + bytes) return null;
       piece(0, cursor, a - cursor);
+      // The errors of a population one thread computes are copied by that thread (others read
+      // their slices of the copy from snapshots, see snapshotPrevReads).
+      const owner = src.errorVectors.has(a) ? plan.errorOwner.get(pop) : undefined;
+      const ranges = owner === undefined ? plan.slices[pop] : all(owner, src.popSizes[pop]);
       for (let t = 0; t < T; t++) {
-        const [lo, hi] = plan.slices[pop][t];
+        const [lo, hi] = ranges[t];
         piece(t, a + 4 * lo, 4 * (hi - lo));
       }
       cursor = a + len;
     }
     piece(0, cursor, from + bytes - cursor);
     return s;
+  }
+
+  /**
+   * After the COPY of the state block, the error ops read the previous step's r and r' through
+   * the *Prev copies; where a thread reads parts another thread copied (a population whose errors
+   * one thread computes), it reads instead a private snapshot of r and r' that it takes at the
+   * start of the step, before any thread can change them. That removes the barrier the errors
+   * would otherwise need after the neuron updates. A read is redirected only when nothing before
+   * the COPY writes the values it needs.
+   */
+  function snapshotPrevReads(ops: SplitOp[]): void {
+    const ci = ops.findIndex((o) => word(src, o.source, 0) === OP_COPY && o.records.flat().every((r) => r[0] === OP_COPY));
+    if (ci < 0) return;
+    const dst = u32(word(src, ops[ci].source, 1));
+    const from = u32(word(src, ops[ci].source, 2));
+    const bytes = word(src, ops[ci].source, 3);
+    const copied = ops[ci].records.map((rs) => rs.map((r) => [u32(r[1]), u32(r[1]) + r[3]] as [number, number]));
+    const writtenBefore = ops.slice(0, ci).flatMap((o) => o.access.flat()).filter((a) => a.w);
+    const covered = (t: number, lo: number, hi: number) => {
+      // the thread's own COPY pieces, merged in order, must cover [lo, hi)
+      let at = lo;
+      for (const [a, b] of [...copied[t]].sort((x, y) => x[0] - y[0])) if (a <= at && b > at) at = b;
+      return at >= hi;
+    };
+    /** Per thread: ranges of the state block [lo, hi) to snapshot. */
+    const need: [number, number][][] = Array.from({ length: T }, () => []);
+    for (let k = ci + 1; k < ops.length; k++) {
+      const o = ops[k];
+      for (let t = 0; t < T; t++) {
+        for (const r of o.records[t]) {
+          for (const [w, len] of prevReads(r)) {
+            const q = u32(r[w]);
+            if (q < dst || q + len > dst + bytes || covered(t, q, q + len)) continue;
+            const cur = from + (q - dst);
+            if (writtenBefore.some((a) => a.lo < cur + len && cur < a.hi)) continue;
+            r[w] = scratch[t].snap + (q - dst);
+            const i = o.access[t].findIndex((a) => !a.w && a.lo === q && a.hi === q + len);
+            if (i >= 0) o.access[t].splice(i, 1);
+            need[t].push([cur, cur + len]);
+          }
+        }
+      }
+    }
+    const snaps: SplitOp[] = [];
+    for (let t = 0; t < T; t++) {
+      const merged: [number, number][] = [];
+      for (const [a, b] of need[t].sort((x, y) => x[0] - y[0])) {
+        const last = merged[merged.length - 1];
+        if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+        else merged.push([a, b]);
+      }
+      for (const [a, b] of merged) {
+        const snap = newSplit(ops[ci].source);
+        const r = new Int32Array(WORDS);
+        r[0] = OP_COPY;
+        r[1] = scratch[t].snap + (a - from);
+        r[2] = a;
+        r[3] = b - a;
+        snap.records[t].push(r);
+        snap.access[t].push(range(a, b - a, 'r'));
+        snaps.push(snap);
+      }
+    }
+    ops.unshift(...snaps);
+  }
+}
+
+/** Words of a thread-op record that read previous-step values (*Prev vectors), with the bytes read. */
+function prevReads(r: Int32Array): [number, number][] {
+  switch (r[0]) {
+    case OP_NEURON:
+      return [[7, 16 * r[1]]];
+    case OP_TAU_DELTA:
+      return [[5, 16 * r[1]]];
+    case OP_ERROR_INIT:
+      return [[3, 16 * r[2]], [4, 16 * r[2]]];
+    case OP_FEEDBACK_T:
+      return [[5, 4 * r[3]]];
+    case OP_FEEDBACK_R:
+      return [[5, 16 * r[8]]];
+    case OP_FEEDBACK_R_COLS:
+      return [[5, 4 * r[10]]];
+    default:
+      return [];
   }
 }

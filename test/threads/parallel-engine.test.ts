@@ -225,7 +225,7 @@ describe('ParallelEngine on the 784-300-100-10 MLP', () => {
     // The weights did change (learning happened), so the comparison covered the fused update.
     expect(bits(b.readHardwareWeights(0))).not.toEqual(bits(model.projections[0].weights));
     const st = b.stats();
-    expect(st.barriersPerStep).toBe(3);
+    expect(st.barriersPerStep).toBe(2);
     expect(st.unsplit).toEqual([]);
     // slices of whole cache lines
     for (const s of st.slices) for (const [lo, hi] of s) expect([lo % 16, hi % 16]).toEqual([0, 0]);
