@@ -12,6 +12,7 @@ import { toolVersion } from '../common/paths.js';
 import { compileBenchmark } from './compile-bench.js';
 import { leStepFlops } from './flops.js';
 import { leMlpBenchmarks } from './le-mlp-bench.js';
+import { threadsBenchmarks } from './threads-bench.js';
 import { lifBss2Benchmark } from './lif-bss2.js';
 import { describeMachine, machineLine } from './machine.js';
 import { isSkipped } from './native.js';
@@ -36,6 +37,7 @@ function registerDefaults(): void {
   if (defaultsDone) return;
   defaultsDone = true;
   for (const b of leMlpBenchmarks()) registerBenchmark(b);
+  for (const b of threadsBenchmarks()) registerBenchmark(b);
   registerBenchmark(lifBss2Benchmark());
   registerBenchmark(compileBenchmark());
 }
@@ -54,11 +56,12 @@ export function sig(v: number, digits = 3): number {
   return Number(v.toPrecision(digits));
 }
 
-/** The benchmarks a filter selects, plus the native and reference baselines their ratios use. */
+/** The benchmarks a filter selects, plus the native, reference and single-thread baselines their ratios use. */
 export function selectBenchmarks(all: readonly Benchmark[], filter?: string): Benchmark[] {
   if (!filter) return [...all];
   const chosen = new Set(all.filter((b) => b.name.includes(filter)));
   for (const b of [...chosen]) {
+    for (const base of all) if (b.baseline !== undefined && base.name === b.baseline) chosen.add(base);
     if (b.kind === 'compile') continue;
     for (const base of all)
       if ((base.implementation === 'native' || base.implementation === 'reference') && sameWork(base, b)) chosen.add(base);
@@ -101,6 +104,8 @@ function emptyResult(b: Benchmark): BenchResult {
     gflops: null,
     ratio_vs_native: null,
     ratio_vs_reference: null,
+    threads: b.threads ?? 1,
+    ratio_vs_single_thread: null,
     bio_s_per_wall_s: null,
     hw_s_per_wall_s: null,
     speedup: null,
@@ -147,12 +152,17 @@ export function summarise(b: Benchmark, m: Measurement | Skipped, presets: Recor
   return r;
 }
 
-/** Fills ratio_vs_native and ratio_vs_reference from the baselines of the same kind and sizes. */
+/**
+ * Fills ratio_vs_native and ratio_vs_reference from the baselines of the same kind and sizes, and
+ * ratio_vs_single_thread from a multi-thread benchmark's named baseline.
+ */
 export function fillRatios(results: BenchResult[], benchmarks: readonly Benchmark[]): void {
   const byName = new Map(benchmarks.map((b) => [b.name, b]));
   for (const r of results) {
     const b = byName.get(r.name);
     if (!b || r.steps_per_s === null) continue;
+    const one = b.baseline === undefined ? undefined : results.find((x) => x.name === b.baseline);
+    if (one && one.steps_per_s !== null) r.ratio_vs_single_thread = sig(r.steps_per_s / one.steps_per_s, 3);
     for (const impl of ['native', 'reference'] as const) {
       const base = results.find((x) => {
         const xb = byName.get(x.name);
@@ -271,6 +281,12 @@ export function formatReport(report: BenchReport): string {
       : cells.map((s, c) => (c === 0 ? s.padEnd(width[c]) : s.padStart(width[c]))).join('  ');
   lines.push(line(head));
   for (const row of rows) lines.push(line(row));
+  const multi = report.results.filter((r) => r.ratio_vs_single_thread !== null);
+  if (multi.length) {
+    lines.push('');
+    lines.push('threads (steps/s over the single-thread benchmark measured in the same run):');
+    for (const r of multi) lines.push(`  ${r.name.padEnd(width[0])}  ${r.threads} threads: ${r.ratio_vs_single_thread}x`);
+  }
   const presets = report.results.find((r) => r.slowdown_vs_presets)?.slowdown_vs_presets;
   if (presets) {
     lines.push('');

@@ -54,6 +54,10 @@ export interface Benchmark {
   dt_ms?: number;
   /** Speedup of the emulated chip (step benchmarks; the ideal preset's). */
   speedup?: number;
+  /** Threads it steps on (default 1). */
+  threads?: number;
+  /** The single-thread benchmark of the same work, for ratio_vs_single_thread (selected with it). */
+  baseline?: string;
   /**
    * Builds what the runs need and warms up (untimed), or says why the benchmark cannot run. The
    * suite then interleaves the runs of all prepared benchmarks. Give this or `measure`.
@@ -85,6 +89,10 @@ export interface BenchResult {
   ratio_vs_native: number | null;
   /** steps_per_s over the TypeScript reference's (same kind and sizes) measured in this run. */
   ratio_vs_reference: number | null;
+  /** Threads the benchmark stepped on. */
+  threads: number;
+  /** steps_per_s over its single-thread baseline's measured in this run (multi-thread benchmarks). */
+  ratio_vs_single_thread: number | null;
   /** Biological seconds emulated per wall second: steps/s * dt_ms / 1000. */
   bio_s_per_wall_s: number | null;
   /** Hardware seconds of the emulated chip per wall second: bio_s_per_wall_s / speedup. */
