@@ -88,6 +88,8 @@ export interface ChipOptionValues {
   tauDistribution?: 'lognormal' | 'normal';
   /** A calibration file of `lechip calibrate`. */
   calibration?: string;
+  /** Threads the emulator steps the chip on. */
+  threads?: number;
   /** Temporal noise and synaptic filtering (RESEARCH.md §1 "Temporal noise"). */
   rateNoise?: number;
   tauS?: number;
@@ -125,6 +127,7 @@ export function chipInstanceOptions(): Option[] {
     new Option('--processor-timing <mode>', 'cycle (faithful) or ideal (firmware costs no time)').choices(['cycle', 'ideal']),
     new Option('--plasticity <mode>', "who applies the LE plasticity: firmware (the image's, on the plasticity processors; default) or kernel (the engine's update kernel, the speed baseline)").choices(['firmware', 'kernel']),
     new Option('--dt <MS>', 'Euler step, biological ms (default: the image\'s)').argParser(numberArg),
+    new Option('--threads <N>', 'threads the emulator steps the chip on, 1 to 16 (results identical; default 1)').argParser(intArg),
   ];
 }
 
@@ -141,6 +144,10 @@ export function chipConfig(o: ChipOptionValues): ChipConfig {
   if (o.processorTiming !== undefined) cfg.processorTiming = o.processorTiming;
   if (o.plasticity !== undefined) cfg.plasticity = o.plasticity;
   if (o.dt !== undefined) cfg.dtMs = o.dt;
+  if (o.threads !== undefined) {
+    if (!(o.threads >= 1 && o.threads <= 16)) fail(`--threads must be an integer from 1 to 16 (got ${o.threads})`);
+    cfg.threads = o.threads;
+  }
   if (o.tauDistribution !== undefined) cfg.tauDistribution = o.tauDistribution;
   checkNonNegative('--rate-noise', o.rateNoise);
   checkNonNegative('--tau-s', o.tauS);

@@ -27,6 +27,9 @@ export interface ChipConfig {
   plasticity?: 'firmware' | 'kernel';
   /** Euler step in biological ms (default: the image's). */
   dtMs?: number;
+  /** Threads the emulator steps this chip on (1 to 16, default 1; emulator/threads/): the results
+   * are bit-identical whatever the count. */
+  threads?: number;
   /** Temporal noise overrides (default: the preset's), and synaptic filtering (RESEARCH.md §1
    * "Temporal noise"): rates low-passed with tau_s_ms (biological ms; 0 = off, the default),
    * errors too when filter_errors, targets with depth x tau_s unless filter_targets is false. */

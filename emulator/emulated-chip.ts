@@ -16,6 +16,8 @@ import type {
   Chip, ChipConfig, CircuitParameters, PopulationRecording, PresentOptions, ProcessorReport, Recording, RunOptions, Schedule,
 } from './chip-interface.js';
 import { Engine } from './engine.js';
+import { MAX_THREADS } from './threads/control.js';
+import { ParallelEngine } from './threads/parallel-engine.js';
 import { FirmwareRuntime, type RuntimeState } from './firmware-runtime.js';
 import { filterOn } from './synaptic-filter.js';
 import { packState, unpackState } from './state-pack.js';
@@ -78,6 +80,7 @@ class EmulatedChip implements Chip {
 
   async load(bytes: Uint8Array): Promise<ImageManifest> {
     this.image = decodeImage(bytes);
+    await this.closeEngine();
     this.model = undefined;
     this.engine = undefined;
     this.schedules.clear();
@@ -89,8 +92,15 @@ class EmulatedChip implements Chip {
     if (config.dtMs !== undefined && !(Number.isFinite(config.dtMs) && config.dtMs > 0)) {
       throw new UserError({ message: `dt must be a number of biological ms greater than 0 (got ${config.dtMs})` });
     }
+    const threads = config.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+      throw new UserError({ message: `threads must be an integer from 1 to ${MAX_THREADS} (got ${config.threads})` });
+    }
+    await this.closeEngine();
     this.config = { ...config };
-    this.realise();
+    const { engine } = this.realise();
+    // The worker threads must run before the first step (a starting worker needs this event loop).
+    if (engine instanceof ParallelEngine) await engine.started;
   }
 
   async writeInputs(inputs: Record<string, Schedule>, targets: Record<string, Schedule> = {}): Promise<void> {
@@ -376,6 +386,7 @@ class EmulatedChip implements Chip {
   }
 
   async close(): Promise<void> {
+    await this.closeEngine();
     this.runtime = undefined;
     this.engine = undefined;
     this.model = undefined;
@@ -406,13 +417,19 @@ class EmulatedChip implements Chip {
       }
     }
     const model = realiseModel(image, this.config);
-    const engine = new Engine(model);
+    const threads = this.config.threads ?? 1;
+    const engine = threads > 1 ? new ParallelEngine(model, { threads }) : new Engine(model);
     this.model = model;
     this.engine = engine;
     this.schedules.clear();
     this.runtime = this.makeRuntime(image, engine, model);
     this.kernelLearningSteps = 0;
     return { engine, model };
+  }
+
+  /** Ends the worker threads of a parallel engine. */
+  private async closeEngine(): Promise<void> {
+    if (this.engine instanceof ParallelEngine) await this.engine.close();
   }
 
   /** The plasticity processors, when the image has firmware and the configuration lets it learn. */
