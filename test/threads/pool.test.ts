@@ -87,6 +87,6 @@ describe('runInstances', () => {
   });
 
   it('reports a task module that cannot be loaded', async () => {
-    await expect(runInstances([1], { module: join(projectRoot(), 'no-such-module.js') })).rejects.toThrow(/could not load/);
+    await expect(runInstances([1], { module: join(projectRoot(), 'no-such-module.js') })).rejects.toThrow(/could not load the task module/);
   });
 });
