@@ -34,6 +34,15 @@ const NOT_VECTORS = new Set(['size', 'n4', 'flag', 'rngU', 'rngR']);
 const ERROR_VECTORS = new Set(['e', 'eRaw']);
 /** Barrier spins before sleeping (about 0.5 ns each): well above the ~80 us it takes the OS to wake a sleeping thread on a VM, so threads in step do not fall into a sleep/wake ping-pong. */
 const DEFAULT_SPIN = 1 << 21;
+/** Calls of at least this many steps take part in auto-balancing. */
+const TUNE_MIN_STEPS = 1000;
+/** Auto-balancing rounds (profiled calls) at most. */
+const TUNE_ROUNDS = 4;
+
+function sum(v: readonly number[]): number {
+  return v.reduce((a, b) => a + b, 0);
+}
+
 /** How long a run call waits for workers that are still starting (ms), for engines not made by create(). */
 const START_WAIT_MS = 10_000;
 
@@ -46,6 +55,12 @@ export interface ParallelEngineOptions extends EngineOptions {
   spin?: number;
   /** Arrays read both ways with at most this fraction of a thread's share of the work are owned by one thread (default 0.5; 0: none). */
   ownShare?: number;
+  /**
+   * Re-divide the largest split population from the phase times measured on the first long calls
+   * (default true): the cost model cannot know which rows the data leave silent. Only the speed
+   * changes; the results are the same for every division.
+   */
+  autoBalance?: boolean;
 }
 
 /** What the split produced, for reports and tests. */
@@ -71,7 +86,19 @@ interface Variant {
 export class ParallelEngine extends Engine {
   readonly threads: number;
   private readonly kx: SharedKernelExports;
-  private readonly plan: ThreadPlan;
+  private plan: ThreadPlan;
+  private readonly quantum: number;
+  private readonly ownShare?: number;
+  /** The split population auto-balancing re-divides (-1: none), and its state. */
+  private readonly mainPop: number;
+  private readonly tuning: {
+    done: boolean;
+    /** Long calls seen (the first one warms the JIT up and is not measured). */
+    calls: number;
+    rounds: number;
+    tried: Set<string>;
+    best: { shares: number[]; usPerStep: number } | null;
+  };
   private readonly scratch: ThreadScratch[];
   private readonly ctlAddr: number;
   private readonly barAddr: number;
@@ -120,13 +147,17 @@ export class ParallelEngine extends Engine {
     this.kx = this.mem.k as SharedKernelExports;
 
     const src = this.sourceProgram();
+    this.quantum = quantum;
+    this.ownShare = options.ownShare;
     this.plan = planThreads(src, threads, quantum, options.ownShare);
+    // Room for any division auto-balancing may choose: slices up to a whole population.
+    const maxSlice = Math.max(this.plan.sliceFloats, ...this.pops.map((L) => L.n4));
     // Each thread's scratch on its own 4 KiB pages, so no two threads ever write one cache line.
     this.scratch = [];
     for (let t = 0; t < threads; t++) {
       const idx = this.allocPage(4 * this.plan.idxWords);
-      const acc = this.allocPage(4 * this.plan.sliceFloats);
-      const fb = this.allocPage(4 * this.plan.sliceFloats);
+      const acc = this.allocPage(4 * maxSlice);
+      const fb = this.allocPage(4 * maxSlice);
       const prof = this.allocPage(8 + 16 * PROFILE_BARRIERS);
       const snap = this.allocPage(4 * this.plan.snapFloats);
       this.scratch.push({ idx, acc, fb, prof, snap });
@@ -134,11 +165,16 @@ export class ParallelEngine extends Engine {
     for (const [W, pl] of this.plan.paneled) {
       const proj = this.projs.findIndex((L) => L.W === W);
       if (proj < 0) throw new Error(`no projection has its array at ${W}`);
-      this.panels.set(W, { proj, addr: pl.cols.map(([c0, c1]) => (c1 > c0 ? this.allocPage(4 * pl.nPre * (c1 - c0)) : 0)) });
+      // Whole rows per thread, so that any later division of the columns fits.
+      this.panels.set(W, { proj, addr: pl.cols.map(() => this.allocPage(4 * pl.nPre * pl.stride)) });
     }
-    // Program sizes depend only on the structure of the source program, which never changes.
+    this.mainPop = this.pickMainPop();
+    this.tuning = { done: options.autoBalance === false || this.mainPop < 0, calls: 0, rounds: 0, tried: new Set(), best: null };
+    // Program sizes depend on the structure of the source program, which never changes, and a
+    // little on the division (a thread with no slice of a population has no op for it).
     const dummy = new Array<number>(threads).fill(0);
-    const sizes = (unfused: boolean) => emitThreadPrograms(src, this.plan, this.scratch, dummy, unfused, this.panelAddrs()).programs.map((p) => p.nOps);
+    const sizes = (unfused: boolean) =>
+      emitThreadPrograms(src, this.plan, this.scratch, dummy, unfused, this.panelAddrs()).programs.map((p) => 2 * p.nOps + 32);
     this.capacity = { fused: sizes(false), unfused: sizes(true) };
     const place = (n: number[]): Variant => ({ addr: n.map((k) => this.allocPage(k * OP_BYTES)), nOps: [...n] });
     this.variants = { fused: place(this.capacity.fused), unfused: place(this.capacity.unfused) };
@@ -209,15 +245,128 @@ export class ParallelEngine extends Engine {
   }
 
   protected override runSteps(n: number, flags: number): void {
-    const v = this.prepare(flags);
-    this.command(v, CMD_STEPS, [n, flags, 0, 0]);
-    this.finish(() => this.kx.thread_steps(v.addr[0], v.nOps[0], n, flags, this.barAddr, 0), flags);
+    this.tuned(n, () => {
+      const v = this.prepare(flags);
+      this.command(v, CMD_STEPS, [n, flags, 0, 0]);
+      this.finish(() => this.kx.thread_steps(v.addr[0], v.nOps[0], n, flags, this.barAddr, 0), flags);
+    });
   }
 
   protected override runPresent(rec: number, count: number, stepsPerSample: number, flags: number): void {
-    const v = this.prepare(flags);
-    this.command(v, CMD_PRESENT, [rec, count, stepsPerSample, flags]);
-    this.finish(() => this.kx.thread_present(v.addr[0], v.nOps[0], rec, count, stepsPerSample, flags, this.barAddr, 0), flags);
+    this.tuned(count * stepsPerSample, () => {
+      const v = this.prepare(flags);
+      this.command(v, CMD_PRESENT, [rec, count, stepsPerSample, flags]);
+      this.finish(() => this.kx.thread_present(v.addr[0], v.nOps[0], rec, count, stepsPerSample, flags, this.barAddr, 0), flags);
+    });
+  }
+
+  /** Runs a call; while auto-balancing, profiles it and re-divides the main population after it. */
+  private tuned(steps: number, run: () => void): void {
+    const bar = this.mem.i32(this.barAddr, BARRIER_WORDS);
+    // (not while the caller profiles for itself)
+    if (this.tuning.done || steps < TUNE_MIN_STEPS || Atomics.load(bar, B.PROFILE)) return run();
+    // The first long call runs while V8 still tiers the kernels up: not a fair measurement.
+    if (this.tuning.calls++ === 0) return run();
+    this.profile(true);
+    const t0 = performance.now();
+    try {
+      run();
+    } finally {
+      this.profile(false);
+    }
+    this.retune((1000 * (performance.now() - t0)) / steps);
+  }
+
+  /** The split population with the most modelled work (the one worth re-dividing), or -1. */
+  private pickMainPop(): number {
+    let best = -1;
+    let most = 0;
+    this.plan.slices.forEach((sl, p) => {
+      const used = sl.filter(([lo, hi]) => hi > lo).length;
+      const work = this.plan.blockCost[p] * (this.pops[p].n4 / this.quantum);
+      if (used >= 2 && work > most) {
+        most = work;
+        best = p;
+      }
+    });
+    return best;
+  }
+
+  /** Blocks of the main population per thread in the current division. */
+  private mainShares(): number[] {
+    return this.plan.slices[this.mainPop].map(([lo, hi]) => (hi - lo) / this.quantum);
+  }
+
+  /**
+   * One round of auto-balancing: in the phase with the most work, moves blocks of the main
+   * population from the busiest thread to the idlest (as many as the measured gap is worth at the
+   * model's cost per block, scaled to the measured times); after a few rounds, or when nothing
+   * new is left to try, keeps the fastest division measured.
+   */
+  private retune(usPerStep: number): void {
+    const T = this.tuning;
+    const cur = this.mainShares();
+    T.tried.add(cur.join(','));
+    if (!T.best || usPerStep < T.best.usPerStep) T.best = { shares: cur, usPerStep };
+    T.rounds++;
+    const report = this.profileReport();
+    let next: number[] | null = null;
+    if (T.rounds < TUNE_ROUNDS && report.length) {
+      const phase = report.reduce((a, b) => (sum(b.busy_ms) > sum(a.busy_ms) ? b : a));
+      const busy = phase.busy_ms;
+      const unit = sum(report.map((r) => sum(r.busy_ms))) / Math.max(1e-9, sum(this.plan.loads));
+      const perBlock = this.plan.blockCost[this.mainPop] * unit;
+      const hi = busy.indexOf(Math.max(...busy));
+      const lo = busy.indexOf(Math.min(...busy));
+      const k = Math.min(cur[hi], Math.round((busy[hi] - busy[lo]) / (2 * perBlock)));
+      if (k > 0) {
+        next = [...cur];
+        next[hi] -= k;
+        next[lo] += k;
+        if (T.tried.has(next.join(','))) next = null;
+      }
+    }
+    if (!next) {
+      T.done = true;
+      next = T.best.shares;
+    }
+    if (next.join(',') !== cur.join(',') && !this.divide(next)) T.done = true;
+  }
+
+  /**
+   * Divides the largest split population anew: shares[t] quanta of its neurons (columns) to
+   * thread t, in thread order (auto-balancing does this from measured times). Results do not
+   * change. Returns false, changing nothing, when the division needs more ops than the programs
+   * have room for; throws when the shares do not add up.
+   */
+  setDivision(shares: number[]): boolean {
+    if (this.mainPop < 0) return false;
+    return this.divide(shares);
+  }
+
+  /** The division of the largest split population: its index and each thread's quanta (see setDivision). */
+  division(): { population: number; shares: number[] } | null {
+    return this.mainPop < 0 ? null : { population: this.mainPop, shares: this.mainShares() };
+  }
+
+  /** Re-divides the main population (shares in blocks per thread); false when the programs would not fit. */
+  private divide(shares: number[]): boolean {
+    const src = this.sourceProgram();
+    const plan = planThreads(src, this.threads, this.quantum, this.ownShare, new Map([[this.mainPop, shares]]));
+    if ([...plan.paneled.keys()].some((W) => !this.panels.has(W))) return false;
+    const dummy = new Array<number>(this.threads).fill(0);
+    for (const unfused of [false, true]) {
+      const cap = unfused ? this.capacity.unfused : this.capacity.fused;
+      const out = emitThreadPrograms(src, plan, this.scratch, dummy, unfused, this.panelAddrs());
+      if (out.programs.some((p, t) => p.nOps > cap[t])) return false;
+    }
+    // The host's arrays take the panels' columns back before the columns move.
+    this.panelsToHost();
+    this.plan = plan;
+    this.snapshot = src.words;
+    this.writePrograms(src);
+    this.panelState = 'host';
+    return true;
   }
 
   override readWeights(proj: number): Float32Array {
@@ -321,7 +470,7 @@ export class ParallelEngine extends Engine {
       const out = emitThreadPrograms(src, this.plan, this.scratch, v.addr, unfused, this.panelAddrs());
       out.programs.forEach((p, t) => {
         const cap = (unfused ? this.capacity.unfused : this.capacity.fused)[t];
-        if (p.nOps !== cap) throw new Error(`thread program ${t} changed size (${p.nOps} ops, room for ${cap})`);
+        if (p.nOps > cap) throw new Error(`thread program ${t} has ${p.nOps} ops, room for ${cap}`);
         this.mem.i32(v.addr[t], p.words.length).set(p.words);
         v.nOps[t] = p.nOps;
       });

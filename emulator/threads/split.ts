@@ -85,6 +85,8 @@ export interface ThreadPlan {
   threads: number;
   quantum: number;
   slices: [number, number][][];
+  /** Modelled work of one quantum of each population's elements (the units of loads). */
+  blockCost: number[];
   /** Thread of each NOISE op (by source op index). */
   noiseThread: Map<number, number>;
   /** Arrays (by address) owned whole by one thread: forward, update and transposed product. */
@@ -200,7 +202,9 @@ function costs(src: SourceProgram, owned: Map<number, number>): { perElement: nu
  * go to. Noise ops go to the least loaded thread; the other populations (largest work first) are
  * cut into contiguous slices of whole quanta, the least loaded threads taking the larger shares.
  */
-export function planThreads(src: SourceProgram, threads: number, quantum: number, ownShare = 0.5): ThreadPlan {
+export function planThreads(
+  src: SourceProgram, threads: number, quantum: number, ownShare = 0.5, shares: Map<number, number[]> = new Map(),
+): ThreadPlan {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads ${threads} is not a positive integer`);
   const first = costs(src, new Map());
   const total =
@@ -241,6 +245,7 @@ export function planThreads(src: SourceProgram, threads: number, quantum: number
   }
 
   const slices: [number, number][][] = src.popSizes.map(() => []);
+  const blockCost = src.popSizes.map(() => 0);
   const order = src.popSizes.map((n, p) => p).sort((a, b) => src.popSizes[b] * perElement[b] - src.popSizes[a] * perElement[a] || a - b);
   for (const p of order) {
     const n = src.popSizes[p];
@@ -249,7 +254,13 @@ export function planThreads(src: SourceProgram, threads: number, quantum: number
     const c = Math.max(perElement[p], 1) * quantum;
     const share = new Array<number>(threads).fill(0);
     const owner = popOwner.get(p);
-    if (owner !== undefined) {
+    const forced = shares.get(p);
+    if (forced) {
+      if (forced.length !== threads || forced.reduce((a, b) => a + b, 0) !== blocks || forced.some((b) => !(Number.isInteger(b) && b >= 0))) {
+        throw new Error(`population ${p}: shares ${forced} do not divide its ${blocks} blocks among ${threads} threads`);
+      }
+      share.splice(0, threads, ...forced);
+    } else if (owner !== undefined) {
       share[owner] = blocks;
     } else {
       const target = (loads.reduce((a, b) => a + b, 0) + blocks * c) / threads;
@@ -262,6 +273,7 @@ export function planThreads(src: SourceProgram, threads: number, quantum: number
       }
       share[byLoad[threads - 1]] += left;
     }
+    blockCost[p] = c;
     // Slices in thread order, so thread 0 holds the first elements.
     let at = 0;
     for (let t = 0; t < threads; t++) {
@@ -296,7 +308,7 @@ export function planThreads(src: SourceProgram, threads: number, quantum: number
   }
   let snapFloats = 4;
   for (let i = 0; i < nOps; i++) if (word(src, i, 0) === OP_COPY) snapFloats = Math.max(snapFloats, word(src, i, 3) / 4);
-  return { threads, quantum, slices, noiseThread, matrixOwner, errorOwner, paneled, idxWords, sliceFloats, snapFloats, loads };
+  return { threads, quantum, slices, blockCost, noiseThread, matrixOwner, errorOwner, paneled, idxWords, sliceFloats, snapFloats, loads };
 }
 
 /** One source op divided among the threads: records and accesses per thread. */

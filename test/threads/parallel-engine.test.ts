@@ -266,6 +266,41 @@ describe('ParallelEngine under each WASM compiler tier', () => {
   });
 });
 
+describe('ParallelEngine divisions', () => {
+  it('re-dividing the largest population between calls (learned weights move between panels) changes no bit', async () => {
+    const model = mlpModel(2, [200, 96, 40, 10]);
+    const a = new Engine(model);
+    const b = await parallel(model, { threads: 2, autoBalance: false });
+    const d = b.division()!;
+    expect(d.population).toBe(1); // the 96 hidden neurons carry the 200 x 96 forward array
+    expect(d.shares.reduce((x, y) => x + y, 0)).toBe(6);
+    const data = denseSamples(9, 200, 10, 5);
+    const train = (e: Engine, k: number) =>
+      e.present({ inputs: data.x.subarray(3 * k * 200), targets: data.y.subarray(3 * k * 10), count: 3, stepsPerSample: 50, learn: true, readout: 'out' });
+    for (const [k, shares] of [[1, 5], [5, 1], [3, 3]].entries()) {
+      expect(bits(train(b, k))).toEqual(bits(train(a, k)));
+      expect(difference(a, b)).toBeNull();
+      expect(b.setDivision(shares)).toBe(true);
+      expect(b.division()!.shares).toEqual(shares);
+      expect(difference(a, b)).toBeNull();
+    }
+    expect(() => b.setDivision([2, 2])).toThrow(/do not divide/);
+  });
+
+  it('auto-balancing on long calls keeps the results bit-identical', async () => {
+    const model = mlpModel(3, [200, 96, 40, 10]);
+    const a = new Engine(model);
+    const b = await parallel(model, { threads: 2 });
+    const data = denseSamples(12, 200, 10, 6);
+    for (let k = 0; k < 4; k++) {
+      const go = (e: Engine) =>
+        e.present({ inputs: data.x.subarray(3 * k * 200), targets: data.y.subarray(3 * k * 10), count: 3, stepsPerSample: 400, learn: true, readout: 'out' });
+      expect(bits(go(b))).toEqual(bits(go(a)));
+      expect(difference(a, b)).toBeNull();
+    }
+  });
+});
+
 describe('ParallelEngine mechanics', () => {
   it('refuses thread counts outside 2..16 and steps no more after close()', async () => {
     const model = randomModel({ seed: 17, sizes: [5, 7, 3], activations: ['tanh', 'linear'] });
