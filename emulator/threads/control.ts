@@ -22,8 +22,8 @@ export const C = {
   READY: 6,
   /** Set by a worker whose call threw (its message goes to its port). */
   FAILED: 7,
-  /** Spins on SEQ before a worker sleeps. */
-  SPIN: 8,
+  /** Microseconds a worker spins on SEQ after a command before it sleeps. */
+  SPIN_US: 8,
   /** Per thread t: its program's address at PROGS + 2t, its op count at PROGS + 2t + 1. */
   PROGS: 16,
 } as const;
@@ -79,10 +79,11 @@ Atomics.add(c, ${C.READY}, 1);
 Atomics.notify(c, ${C.READY});
 if (k !== null) port.postMessage({ ready: true });
 for (;;) {
-  let spins = Atomics.load(c, ${C.SPIN});
+  // A command that follows soon (steps in short calls) is caught spinning; then the worker sleeps,
+  // so that it does not keep a core from whatever the host does next.
+  const until = performance.now() + Atomics.load(c, ${C.SPIN_US}) / 1000;
   while (Atomics.load(c, ${C.SEQ}) === seq) {
-    if (spins > 0) { spins--; continue; }
-    Atomics.wait(c, ${C.SEQ}, seq);
+    if (performance.now() > until) Atomics.wait(c, ${C.SEQ}, seq);
   }
   seq = Atomics.load(c, ${C.SEQ});
   const cmd = Atomics.load(c, ${C.CMD});

@@ -43,6 +43,9 @@ function sum(v: readonly number[]): number {
   return v.reduce((a, b) => a + b, 0);
 }
 
+/** How long a worker spins for the next command before it sleeps (us): above the ~80 us the OS takes to wake it. */
+const COMMAND_SPIN_US = 200;
+
 /** How long a run call waits for workers that are still starting (ms), for engines not made by create(). */
 const START_WAIT_MS = 10_000;
 
@@ -184,7 +187,7 @@ export class ParallelEngine extends Engine {
     bar[B.THREADS] = threads;
     bar[B.SPIN] = options.spin ?? DEFAULT_SPIN;
     const ctl = this.mem.i32(this.ctlAddr, CONTROL_WORDS);
-    ctl[C.SPIN] = options.spin ?? DEFAULT_SPIN;
+    ctl[C.SPIN_US] = options.spin === undefined ? COMMAND_SPIN_US : Math.min(COMMAND_SPIN_US, options.spin / 2000);
     this.snapshot = src.words;
     this.writePrograms(src);
     this.panelState = 'host';
@@ -412,7 +415,9 @@ export class ParallelEngine extends Engine {
   private copyPanels(toHost: boolean): void {
     const f = this.mem.f32(0, this.mem.memory.buffer.byteLength / 4);
     for (const [W, p] of this.panels) {
-      const pl = this.plan.paneled.get(W)!;
+      const pl = this.plan.paneled.get(W);
+      // (a division that leaves an array's columns to one thread steps it in place)
+      if (!pl) continue;
       pl.cols.forEach(([c0, c1], t) => {
         const width = c1 - c0;
         if (width <= 0) return;
