@@ -394,6 +394,18 @@ export class ParallelEngine extends Engine {
     this.hostWrote();
   }
 
+  /** The engine's layout for a checkpoint, with the panels' weights in the host's arrays. */
+  override saveMemory(): { bytes: Uint8Array; steps: number } {
+    this.panelsToHost();
+    return super.saveMemory();
+  }
+
+  /** Restores a saveMemory() image (of a parallel engine with the same model and options). */
+  override restoreMemory(saved: { bytes: Uint8Array; steps: number }): void {
+    super.restoreMemory(saved);
+    this.hostWrote();
+  }
+
   /** A live view of the host's copy; from now on the panels are synchronised around every call. */
   override weightsView(proj: number): { view: Float32Array; stride: number } {
     this.panelsToHost();

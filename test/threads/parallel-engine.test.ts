@@ -301,6 +301,25 @@ describe('ParallelEngine divisions', () => {
   });
 });
 
+describe('ParallelEngine checkpoints', () => {
+  it('saveMemory after learning, restored into a new parallel engine, continues bit for bit', async () => {
+    const model = mlpModel(4, [200, 96, 40, 10]);
+    const a = new Engine(model);
+    const b = await parallel(model, { threads: 2, autoBalance: false });
+    const data = denseSamples(6, 200, 10, 7);
+    const go = (e: Engine, k: number) =>
+      e.present({ inputs: data.x.subarray(3 * k * 200), targets: data.y.subarray(3 * k * 10), count: 3, stepsPerSample: 60, learn: true, readout: 'out' });
+    go(a, 0);
+    go(b, 0);
+    const saved = b.saveMemory();
+    const c = await parallel(model, { threads: 2, autoBalance: false });
+    c.restoreMemory(saved);
+    expect(difference(b, c)).toBeNull();
+    expect(bits(go(c, 1))).toEqual(bits(go(a, 1)));
+    expect(difference(a, c)).toBeNull();
+  });
+});
+
 describe('ParallelEngine mechanics', () => {
   it('refuses thread counts outside 2..16 and steps no more after close()', async () => {
     const model = randomModel({ seed: 17, sizes: [5, 7, 3], activations: ['tanh', 'linear'] });
