@@ -359,7 +359,8 @@ export class CoreBus implements ProcessorBus {
   readObservable(kind: number, col0: number, out: Float32Array, lanes: number): void {
     for (let i = 0; i < lanes; i++) {
       const ci = this.colInfo[col0 + i];
-      out[i] = ci ? ci.obs[kind][ci.neuron] : 0;
+      // Rate neurons have no refractory state: z (6) reads 0.
+      out[i] = ci && kind < ci.obs.length ? ci.obs[kind][ci.neuron] : 0;
     }
   }
 

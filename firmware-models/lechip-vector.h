@@ -16,13 +16,14 @@
 #define LECHIP_STR_(x) #x
 #define LECHIP_STR(x) LECHIP_STR_(x)
 
-/* Observable selectors of VADC_*: 0 = r, 1 = u, 2 = rp, 3 = e, 4 = diff, 5 = basal. */
+/* Observable selectors of VADC_*: 0 = r, 1 = u, 2 = rp, 3 = e, 4 = diff, 5 = basal, 6 = z. */
 #define LECHIP_OBS_R 0
 #define LECHIP_OBS_U 1
 #define LECHIP_OBS_RP 2
 #define LECHIP_OBS_E 3
 #define LECHIP_OBS_DIFF 4
 #define LECHIP_OBS_BASAL 5
+#define LECHIP_OBS_Z 6
 
 /* The bits of a float, for scalar operands of float lanes (VMULS_F, VSPLAT_W). */
 static inline int lechip_f32_bits(float f) {
@@ -470,15 +471,15 @@ static inline void lechip_print(int value) {
 #define VSTS_F(VS, row, col0) \
   __asm__ volatile(".insn r 0x5b, 4, 0x01, " "x" LECHIP_STR(VS) ", " "%0" ", " "%1" :: "r"((int)(row)), "r"((int)(col0)))
 
-/* vadc.b vd, obs, col0: vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal) of column col0 + i, as ADC codes in 8-bit lanes; lanes past the last column read 0 */
+/* vadc.b vd, obs, col0: vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal, 6 z = lif refractory state 0/1) of column col0 + i, as ADC codes in 8-bit lanes; lanes past the last column read 0 */
 #define VADC_B(VD, OBS, col0) \
   __asm__ volatile(".insn r 0x5b, 0, 0x02, " "x" LECHIP_STR(VD) ", " "x" LECHIP_STR(OBS) ", " "%0" :: "r"((int)(col0)))
 
-/* vadc.h vd, obs, col0: vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal) of column col0 + i, as ADC codes in 16-bit lanes; lanes past the last column read 0 */
+/* vadc.h vd, obs, col0: vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal, 6 z = lif refractory state 0/1) of column col0 + i, as ADC codes in 16-bit lanes; lanes past the last column read 0 */
 #define VADC_H(VD, OBS, col0) \
   __asm__ volatile(".insn r 0x5b, 2, 0x02, " "x" LECHIP_STR(VD) ", " "x" LECHIP_STR(OBS) ", " "%0" :: "r"((int)(col0)))
 
-/* vadc.f vd, obs, col0: vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal) of column col0 + i, exact float32; lanes past the last column read 0 */
+/* vadc.f vd, obs, col0: vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal, 6 z = lif refractory state 0/1) of column col0 + i, exact float32; lanes past the last column read 0 */
 #define VADC_F(VD, OBS, col0) \
   __asm__ volatile(".insn r 0x5b, 4, 0x02, " "x" LECHIP_STR(VD) ", " "x" LECHIP_STR(OBS) ", " "%0" :: "r"((int)(col0)))
 

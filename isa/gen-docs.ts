@@ -89,7 +89,7 @@ export function renderIsaDocs(): string {
     '  16-bit lanes; a store clamps to the chip\'s code range: ±(2^bits − 1) for a per-row sign, ±(2^(bits−1) − 1)',
     '  for a per-synapse sign); `ideal` holds float32 weights (`.f` lanes). Lanes past the last column read 0 and',
     '  are not written. A row or first column outside the array traps.',
-    `- \`vadc\` reads observable \`obs\` of consecutive columns (${OBSERVABLES.map((o, i) => `${i} = ${o}`).join(', ')}; rp = r', diff = ubrm − basal)`,
+    `- \`vadc\` reads observable \`obs\` of consecutive columns (${OBSERVABLES.map((o, i) => `${i} = ${o}`).join(', ')}; rp = r', diff = ubrm − basal; z = a lif neuron's refractory state, 1 from its spike to the end of its refractory period: neural sampling's binary state, 0 on rate neurons)`,
     '  through the column ADC; `vrowd` reads the presynaptic values on the row drivers of consecutive rows the',
     '  same way. Integer lanes receive ADC codes:',
     '',

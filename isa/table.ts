@@ -33,8 +33,11 @@ export const OPCODES = {
 /** System calls selected by a7 at `ecall`. */
 export const SYSCALLS = { PRINT: 1, EXIT: 93 } as const;
 
-/** Observables `vadc` reads (its selector operand). */
-export const OBSERVABLES = ['r', 'u', 'rp', 'e', 'diff', 'basal'] as const;
+/**
+ * Observables `vadc` reads (its selector operand). `z` is a lif neuron's refractory state as neural
+ * sampling reads it (1 from its spike to the end of its refractory period, 0 otherwise; rate neurons read 0).
+ */
+export const OBSERVABLES = ['r', 'u', 'rp', 'e', 'diff', 'basal', 'z'] as const;
 
 /** Neuron parameters `vldp`/`vstp` read and write (their selector operand). */
 export const PARAMETERS = ['bias', 'tau_m_trim', 'tau_r_trim', 'gain_trim', 'offset_trim'] as const;
@@ -589,7 +592,7 @@ const VECTOR_CORE: InstrDef[] = [
       }
     }, [f.w]))),
   ...[F.b, F.h, F.f].map((f) => R(`vadc.${f.sfx}`, C2, f.f3, 2, [V('vd', 'rd'), U('obs', 'rs1', 0, OBSERVABLES.length - 1), X('col0', 'rs2')], core('vector_adc',
-    `vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal) of column col0 + i, ${f.float ? 'exact float32' : `as ADC codes in ${f.w}-bit lanes`}; lanes past the last column read 0`,
+    `vd[i] = observable obs (0 r, 1 u, 2 r', 3 e, 4 diff = ubrm - basal, 5 basal, 6 z = lif refractory state 0/1) of column col0 + i, ${f.float ? 'exact float32' : `as ADC codes in ${f.w}-bit lanes`}; lanes past the last column read 0`,
     (m, d) => {
       const col0 = colIndex(m, m.x[d.rs2], `vadc.${f.sfx}`);
       const n = Math.min(lanesOf(m, f.w), m.bus.columns - col0);

@@ -6,7 +6,7 @@
  */
 
 /** Observable selectors of `readObservable` (and of the `vadc` instruction). */
-export const OBSERVABLE_KIND = { r: 0, u: 1, rp: 2, e: 3, diff: 4, basal: 5 } as const;
+export const OBSERVABLE_KIND = { r: 0, u: 1, rp: 2, e: 3, diff: 4, basal: 5, z: 6 } as const;
 
 /** Parameter selectors of `readParameter` / `writeParameter` (and of `vldp` / `vstp`). */
 export const PARAMETER_KIND = { bias: 0, tau_m_trim: 1, tau_r_trim: 2, gain_trim: 3, offset_trim: 4 } as const;
@@ -21,7 +21,7 @@ export interface ProcessorBus {
   readSynapseRow(row: number, col0: number, out: Int32Array | Float32Array, lanes: number): void;
   /** Writes `lanes` synapses of `row` from column `col0` on (codes already within the chip's range). */
   writeSynapseRow(row: number, col0: number, values: Int32Array | Float32Array, lanes: number): void;
-  /** Reads observable `kind` (0 r, 1 u, 2 r', 3 e, 4 diff, 5 basal) of `lanes` columns from `col0` on, as analog values. */
+  /** Reads observable `kind` (0 r, 1 u, 2 r', 3 e, 4 diff, 5 basal, 6 z: a lif neuron's refractory state, 0 or 1; rate neurons read 0) of `lanes` columns from `col0` on, as analog values. */
   readObservable(kind: number, col0: number, out: Float32Array, lanes: number): void;
   /** Reads the presynaptic values driven onto `lanes` rows from `row0` on, as analog values. */
   readRowDrivers(row0: number, out: Float32Array, lanes: number): void;
@@ -38,7 +38,7 @@ export interface ProcessorBus {
   advanceAnalog(steps: number): void;
 }
 
-/** A ProcessorBus over plain arrays: synapses [rows][columns], observables [6][columns], row drivers [rows], parameters [5][columns]. */
+/** A ProcessorBus over plain arrays: synapses [rows][columns], observables [7][columns], row drivers [rows], parameters [5][columns]. */
 export class MockBus implements ProcessorBus {
   /** Synapse codes or weights, row-major [rows][columns]. */
   readonly synapses: Int32Array | Float32Array;
@@ -54,7 +54,7 @@ export class MockBus implements ProcessorBus {
 
   constructor(readonly rows: number, readonly columns: number, kind: 'fixed' | 'float32' = 'fixed') {
     this.synapses = kind === 'fixed' ? new Int32Array(rows * columns) : new Float32Array(rows * columns);
-    this.observables = new Float32Array(6 * columns);
+    this.observables = new Float32Array(7 * columns);
     this.rowDrivers = new Float32Array(rows);
     this.parameters = kind === 'fixed' ? new Int32Array(5 * columns) : new Float32Array(5 * columns);
   }
@@ -84,7 +84,7 @@ export class MockBus implements ProcessorBus {
   }
 
   readObservable(kind: number, col0: number, out: Float32Array, lanes: number): void {
-    if (kind < 0 || kind > 5 || col0 + lanes > this.columns) throw new Error(`MockBus: bad observable read ${kind} @${col0}+${lanes}`);
+    if (kind < 0 || kind > 6 || col0 + lanes > this.columns) throw new Error(`MockBus: bad observable read ${kind} @${col0}+${lanes}`);
     for (let i = 0; i < lanes; i++) out[i] = this.observables[kind * this.columns + col0 + i];
   }
 

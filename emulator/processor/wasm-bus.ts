@@ -171,6 +171,8 @@ export function kernelBusLink(kernelExports: Record<string, unknown>, table: num
         case 'vsts':
           return float ? orHost(call('pbus_sts_f', [c.x(d.rs1), c.x(d.rs2), lanes, vreg], true)) : null;
         case 'vadc':
+          // z (6), a lif neuron's refractory state, is not in the rate columns' tables: the host path reads it.
+          if (d.rs1 >= 6) return null;
           if (float) return [call('pbus_adc_f', [m.i32.const(d.rs1), c.x(d.rs2), lanes, vreg], false)];
           return opts.adcNoise ? null : [call('pbus_adc_i', [m.i32.const(d.rs1), c.x(d.rs2), lanes, vreg, m.i32.const(w)], false)];
         case 'vrowd':
@@ -271,7 +273,8 @@ export class MatrixBus implements ProcessorBus {
     for (let i = 0; i < lanes; i++) this.weights[row * this.columns + col0 + i] = values[i];
   }
   readObservable(kind: number, col0: number, out: Float32Array, lanes: number): void {
-    for (let i = 0; i < lanes; i++) out[i] = this.observables[kind * this.columns + col0 + i];
+    // z (6): no lif neurons here, reads 0.
+    for (let i = 0; i < lanes; i++) out[i] = kind < 6 ? this.observables[kind * this.columns + col0 + i] : 0;
   }
   readRowDrivers(row0: number, out: Float32Array, lanes: number): void {
     for (let i = 0; i < lanes; i++) out[i] = this.rowDrivers[row0 + i];

@@ -166,7 +166,7 @@ describe('assembler: diagnostics', () => {
     expect(errors('slli a0, a0, 32')[0].message).toBe('shamt 32 out of range for slli: must be in 0..31');
     expect(errors('vslli.b v1, v1, 8')[0].message).toBe('shamt 8 out of range for vslli.b: must be in 0..7');
     expect(errors('lui a0, 0x100000')[0].message).toMatch(/out of range for lui: must be in 0\.\.1048575/);
-    expect(errors('vadc.b v1, 6, a0')[0].message).toBe('obs 6 out of range for vadc.b: must be in 0..5');
+    expect(errors('vadc.b v1, 7, a0')[0].message).toBe('obs 7 out of range for vadc.b: must be in 0..6');
     expect(errors('li a0, 0x100000000')[0]).toMatchObject({ column: 8, message: expect.stringMatching(/does not fit in 32 bits/) });
   });
 
