@@ -84,6 +84,7 @@ export interface ChipOptionValues {
   mismatch?: MismatchOverrides;
   processorTiming?: 'cycle' | 'ideal';
   plasticity?: 'firmware' | 'kernel';
+  processor?: 'interpret' | 'translate' | 'auto';
   dt?: number;
   tauDistribution?: 'lognormal' | 'normal';
   /** A calibration file of `lechip calibrate`. */
@@ -126,6 +127,7 @@ export function chipInstanceOptions(): Option[] {
     new Option('--seed <S>', "seed of the run's own draws (noise, data order)").argParser(intArg).default(1),
     new Option('--processor-timing <mode>', 'cycle (faithful) or ideal (firmware costs no time)').choices(['cycle', 'ideal']),
     new Option('--plasticity <mode>', "who applies the LE plasticity: firmware (the image's, on the plasticity processors; default) or kernel (the engine's update kernel, the speed baseline)").choices(['firmware', 'kernel']),
+    new Option('--processor <mode>', 'how the plasticity processors run firmware: auto (translated to WebAssembly under ideal timing, interpreted under cycle timing; default), translate or interpret (identical results)').choices(['auto', 'translate', 'interpret']),
     new Option('--dt <MS>', 'Euler step, biological ms (default: the image\'s)').argParser(numberArg),
     new Option('--threads <N>', 'threads the emulator steps the chip on, 1 to 16 (results identical; default 1)').argParser(intArg),
   ];
@@ -143,6 +145,7 @@ export function chipConfig(o: ChipOptionValues): ChipConfig {
   if (o.mismatch !== undefined) cfg.mismatch = o.mismatch;
   if (o.processorTiming !== undefined) cfg.processorTiming = o.processorTiming;
   if (o.plasticity !== undefined) cfg.plasticity = o.plasticity;
+  if (o.processor !== undefined) cfg.processor = o.processor;
   if (o.dt !== undefined) cfg.dtMs = o.dt;
   if (o.threads !== undefined) {
     if (!(o.threads >= 1 && o.threads <= 16)) fail(`--threads must be an integer from 1 to 16 (got ${o.threads})`);

@@ -25,6 +25,12 @@ export interface ChipConfig {
    * processors ('firmware', the default when the image has firmware) or the engine's built-in
    * update kernel ('kernel', the performance baseline). */
   plasticity?: 'firmware' | 'kernel';
+  /** How the plasticity processors execute firmware: 'interpret' (the reference interpreter),
+   * 'translate' (firmware basic blocks translated to WebAssembly, emulator/processor/translator.ts),
+   * or 'auto' (the default: translated under ideal processor timing once a program has run 10^6
+   * instructions, interpreted under cycle timing, where a step's few cycles cover no whole block).
+   * All three give identical results. */
+  processor?: 'interpret' | 'translate' | 'auto';
   /** Euler step in biological ms (default: the image's). */
   dtMs?: number;
   /** Threads the emulator steps this chip on (1 to 16, default 1; emulator/threads/): the results

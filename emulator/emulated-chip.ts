@@ -18,7 +18,9 @@ import type {
 import { Engine } from './engine.js';
 import { MAX_THREADS } from './threads/control.js';
 import { ParallelEngine } from './threads/parallel-engine.js';
-import { FirmwareRuntime, type RuntimeState } from './firmware-runtime.js';
+import { FirmwareRuntime, type ProcessorFactory, type RuntimeState } from './firmware-runtime.js';
+import { loadTranslator, translatorLoaded } from './processor/translator.js';
+import { engineProcessorFactory } from './processor/wasm-bus.js';
 import { filterOn } from './synaptic-filter.js';
 import { packState, unpackState } from './state-pack.js';
 import { realiseModel, synapseGainOf } from './instance.js';
@@ -96,6 +98,11 @@ class EmulatedChip implements Chip {
     if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
       throw new UserError({ message: `threads must be an integer from 1 to ${MAX_THREADS} (got ${config.threads})` });
     }
+    const processor = config.processor ?? 'auto';
+    if (processor !== 'interpret' && processor !== 'translate' && processor !== 'auto') {
+      throw new UserError({ message: `processor must be 'interpret', 'translate' or 'auto' (got ${JSON.stringify(config.processor)})` });
+    }
+    if (processor !== 'interpret' && this.image?.manifest.firmware) await loadTranslator();
     await this.closeEngine();
     this.config = { ...config };
     const { engine } = this.realise();
@@ -443,7 +450,20 @@ class EmulatedChip implements Chip {
     }
     const fw = image.manifest.firmware;
     if (!fw || plasticity === 'kernel' || image.manifest.learning.rule !== 'le') return undefined;
-    return new FirmwareRuntime(image, engine, this.config, { timing: processorTiming, dtMs: model.dt_ms });
+    const timing = processorTiming ?? image.manifest.chip.processor.timing;
+    return new FirmwareRuntime(image, engine, this.config, { timing: processorTiming, dtMs: model.dt_ms, makeProcessor: this.processorFactory(image, engine, timing) });
+  }
+
+  /**
+   * The processors' implementation (ChipConfig.processor): translated firmware on the engine's
+   * memory and the kernels' bus where it pays (ideal timing), else the reference interpreter. A
+   * chip used before configure (no translator loaded) interprets.
+   */
+  private processorFactory(image: ChipImage, engine: Engine, timing: 'cycle' | 'ideal'): ProcessorFactory | undefined {
+    const mode = this.config.processor ?? 'auto';
+    if (mode === 'interpret' || !translatorLoaded()) return undefined;
+    if (mode === 'auto' && timing === 'cycle') return undefined;
+    return engineProcessorFactory(image, engine, this.config, mode);
   }
 
   /** Advances n steps: with learning on, through the processors' firmware when it runs, else by the engine's kernel. */

@@ -96,6 +96,11 @@ export async function loadTranslator(): Promise<void> {
   if (!lib) lib = (await import('binaryen')).default;
 }
 
+/** Whether loadTranslator() has finished (translated processors can be made synchronously). */
+export function translatorLoaded(): boolean {
+  return lib !== undefined;
+}
+
 /** Whether a chip's processor can be translated (v128 code needs vector_bytes to be a multiple of 32). */
 export function translatable(chip: ProcessorChip): boolean {
   return chip.processor.vector_bytes % 32 === 0;
