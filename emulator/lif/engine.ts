@@ -224,6 +224,15 @@ export class LifEngine {
     for (let r = 0; r < R; r++) W.set(model.rows.weights.subarray(r * n, (r + 1) * n), r * n4);
   }
 
+  /** Replaces the weights of row r ([neurons], uS, >= 0), as writeRowWeights does for all rows. */
+  writeRow(r: number, weights: ArrayLike<number>): void {
+    const { model, n4 } = this;
+    const n = model.neurons;
+    if (!(r >= 0 && r < model.rows.signal.length) || weights.length !== n) throw new Error(`lif engine: row ${r} with ${weights.length} weights for ${n} neurons`);
+    model.rows.weights.set(weights, r * n);
+    this.mem.f32(this.ptrs.W + r * n4 * 4, n).set(model.rows.weights.subarray(r * n, (r + 1) * n));
+  }
+
   /** Changes per-neuron parameters (e.g. v_rest for biases); the state is kept. */
   writeParameters(params: Partial<LifNeuronArrays>): void {
     for (const [k, v] of Object.entries(params)) this.model.params[k as keyof LifNeuronArrays].set(v as Float64Array);

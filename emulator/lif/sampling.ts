@@ -82,6 +82,12 @@ export interface SamplerOptions {
   neuron?: SamplingNeuron;
   dt_ms?: number;
   seed?: number;
+  /**
+   * Synapse weight step (uS) of a chip with fixed-point weights: the ensemble's noise weights are
+   * rounded to multiples of it (firmware training, emulator/lif/cd-firmware.ts, stores every
+   * recurrent synapse as a code of this step). 0 (default): float weights.
+   */
+  weightStep_uS?: number;
 }
 
 /** Logistic activation p = sigma((v_rest - u0) / alpha), in mV. */
@@ -191,7 +197,7 @@ export class SpikingSampler {
   private readonly counter: StateCounter | null;
 
   constructor(options: SamplerOptions) {
-    this.opts = { neuron: SAMPLING_NEURON, dt_ms: 0.1, seed: 1, ...options };
+    this.opts = { neuron: SAMPLING_NEURON, dt_ms: 0.1, seed: 1, weightStep_uS: 0, ...options };
     const { n, networks, background: bg, neuron, dt_ms, seed } = this.opts;
     const N = n * networks;
     const populations: Parameters<typeof buildLifModel>[0]['populations'] = [];
@@ -244,6 +250,8 @@ export class SpikingSampler {
         for (let q = 0; q < bg.inputs; q++) this.noiseRows[(2 * pool[q] + 1) * N + post] += bg.w_inh_uS;
       }
     }
+    const step = this.opts.weightStep_uS;
+    if (step > 0) for (let i = 0; i < this.noiseRows.length; i++) this.noiseRows[i] = Math.round(this.noiseRows[i] / step) * step;
     weights.set(this.noiseRows, R0 * N);
     this.model = {
       ...base,
@@ -261,6 +269,16 @@ export class SpikingSampler {
   }
 
   private readonly onTime: StateCounter;
+
+  /** Index of the first recurrent row: neuron j's spikes drive rows recurrentRow0 + 2j (excitatory) and + 2j + 1 (inhibitory). */
+  get recurrentRow0(): number {
+    return this.rec0;
+  }
+
+  /** The fixed background weights on the recurrent rows (ensemble noise; zero with Poisson background), [2 N][N] uS. */
+  get noiseWeights(): Float32Array {
+    return this.noiseRows;
+  }
 
   /** Runs `ms` and returns, per neuron of all networks, the fraction of grid samples with z = 1. */
   onFraction(ms: number): number[] {
