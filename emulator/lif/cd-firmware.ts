@@ -391,6 +391,7 @@ export function trainCdFirmware(sampler: SpikingSampler, target: Boltzmann, act:
     engine.run(r.waitSteps);
     const ev = engine.takeSpikes();
     bus.feed(ev);
+    sampler.track(ev);
     counter.feed(ev);
     if ((engine.step - start) % stepsPerIt === 0) {
       counter.countTo(engine.step);

@@ -7,11 +7,17 @@
  *
  *   node dist/emulator/lif/sampling-experiment.js [--json] [--seed S] [--iterations N]
  *        [--sample-ms MS] [--eval-ms MS] [--plot FILE.svg] [--only poisson|ensemble]
+ *        [--firmware [--wait-steps K]] [--networks N]
+ *
+ * --firmware trains by the plasticity processor (firmware-models/cd.s, emulator/lif/cd-firmware.ts:
+ * z sampled every K analog steps, 6-bit synapse codes, bias DAC codes) instead of the host's float64
+ * rule; --networks sets the ensemble's size (default 60).
  */
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { boltzmannDistribution, normalise, randomBoltzmann, type Boltzmann } from './boltzmann.js';
+import { trainCdFirmware } from './cd-firmware.js';
 import {
   ENSEMBLE_BACKGROUND, ENSEMBLE_NETWORKS, measureActivation, meanBackground, POISSON_BACKGROUND, SAMPLING_NEURON,
   sampledKl, SpikingSampler, trainCd, translateBoltzmann, type Activation,
@@ -27,7 +33,16 @@ export interface ExperimentOptions {
   evalMs: number;
   eta: number;
   etaDecay: number;
+  /** Train by the plasticity processor's firmware (firmware-models/cd.s, 6-bit synapse codes, bias DAC) instead of the host's float64 rule. */
+  firmware?: boolean;
+  /** Networks of the ensemble (default ENSEMBLE_NETWORKS). */
+  ensembleNetworks?: number;
+  /** Firmware: analog steps between two samples of z (default 10). */
+  waitSteps?: number;
 }
+
+/** Synapse code steps (uS per code) of firmware training: 6-bit magnitudes reach |W| of about 5-6 (Poisson) and 3-5 (ensemble, whose noise weights are 6 and 9 codes). */
+export const FIRMWARE_WEIGHT_STEP_US = { poisson: 0.001, ensemble: 0.0025 } as const;
 
 export const DEFAULT_EXPERIMENT: ExperimentOptions = { targetSeed: 1, iterations: 100, sampleMs: 10_000, evalMs: 100_000, eta: 1, etaDecay: 30 };
 
@@ -46,6 +61,10 @@ export interface ModeResult {
   /** The distribution network 0 sampled in the evaluation. */
   sampled: number[];
   wall_s: number;
+  /** How it was trained: 'host' (trainCd, float64) or 'firmware' (cd.s on the processor). */
+  trainer: 'host' | 'firmware';
+  /** Firmware: the processor's work and memory. */
+  processor?: { instructions: number; cycles: number; busy_hw_us: number; text_bytes: number; data_bytes: number; memory_bytes: number };
 }
 
 /** Trains and evaluates one mode. */
@@ -55,9 +74,10 @@ export function runMode(mode: 'poisson' | 'ensemble', target: Boltzmann, o: Expe
   const poisson = mode === 'poisson';
   const sampler = new SpikingSampler({
     n: target.n,
-    networks: poisson ? 1 : ENSEMBLE_NETWORKS,
+    networks: poisson ? 1 : (o.ensembleNetworks ?? ENSEMBLE_NETWORKS),
     background: poisson ? POISSON_BACKGROUND : ENSEMBLE_BACKGROUND,
     seed: 3,
+    weightStep_uS: o.firmware ? FIRMWARE_WEIGHT_STEP_US[mode] : 0,
   });
   // The activation function is measured where the neurons will sample: on 5 spare networks with
   // the same Poisson background, or on the ensemble itself (its noise is its own activity).
@@ -69,21 +89,18 @@ export function runMode(mode: 'poisson' | 'ensemble', target: Boltzmann, o: Expe
   const translate = (bm: Boltzmann) => translateBoltzmann(bm, a.fit, sampler.opts.neuron, g);
   const r: ModeResult = {
     mode, networks: sampler.opts.networks, activation: a.fit, train_s: [], dkl_mean: [], dkl_min: [], dkl_max: [],
-    final_dkl: [], final_dkl_mean: 0, sampled: [], wall_s: 0,
+    final_dkl: [], final_dkl_mean: 0, sampled: [], wall_s: 0, trainer: o.firmware ? 'firmware' : 'host',
   };
-  trainCd(sampler, target, translate, {
-    iterations: o.iterations,
-    sampleMs: o.sampleMs,
-    eta: o.eta,
-    etaDecay: o.etaDecay,
-    onIteration: (it, dkl) => {
-      r.train_s.push(((it + 1) * o.sampleMs) / 1000);
-      r.dkl_mean.push(dkl.reduce((x, y) => x + y, 0) / dkl.length);
-      r.dkl_min.push(Math.min(...dkl));
-      r.dkl_max.push(Math.max(...dkl));
-      if ((it + 1) % 10 === 0) log(`${mode}: iteration ${it + 1}, DKL mean ${r.dkl_mean[it].toFixed(4)} (max ${r.dkl_max[it].toFixed(4)})`);
-    },
-  });
+  const onIteration = (it: number, dkl: number[]) => {
+    r.train_s.push(((it + 1) * o.sampleMs) / 1000);
+    r.dkl_mean.push(dkl.reduce((x, y) => x + y, 0) / dkl.length);
+    r.dkl_min.push(Math.min(...dkl));
+    r.dkl_max.push(Math.max(...dkl));
+    if ((it + 1) % 10 === 0) log(`${mode}: iteration ${it + 1}, DKL mean ${r.dkl_mean[it].toFixed(4)} (max ${r.dkl_max[it].toFixed(4)})`);
+  };
+  const cd = { iterations: o.iterations, sampleMs: o.sampleMs, eta: o.eta, etaDecay: o.etaDecay, onIteration };
+  if (o.firmware) r.processor = trainCdFirmware(sampler, target, a.fit, g, { ...cd, waitSteps: o.waitSteps }).processor;
+  else trainCd(sampler, target, translate, cd);
   const counts = sampler.sample(o.evalMs);
   r.final_dkl = counts.map((c) => sampledKl(p, c));
   r.final_dkl_mean = r.final_dkl.reduce((x, y) => x + y, 0) / r.final_dkl.length;
@@ -163,6 +180,9 @@ function main(argv: string[]): void {
     iterations: Math.round(num('--iterations', DEFAULT_EXPERIMENT.iterations)),
     sampleMs: num('--sample-ms', DEFAULT_EXPERIMENT.sampleMs),
     evalMs: num('--eval-ms', DEFAULT_EXPERIMENT.evalMs),
+    firmware: argv.includes('--firmware'),
+    ensembleNetworks: val('--networks') === undefined ? undefined : Math.round(num('--networks', ENSEMBLE_NETWORKS)),
+    waitSteps: val('--wait-steps') === undefined ? undefined : Math.round(num('--wait-steps', 10)),
   };
   const only = val('--only');
   const modes = (only ? [only] : ['poisson', 'ensemble']) as ('poisson' | 'ensemble')[];
@@ -181,7 +201,7 @@ function main(argv: string[]): void {
   else {
     for (const r of results) {
       process.stdout.write(
-        `${r.mode} (${r.networks} network${r.networks > 1 ? 's' : ''}): DKL(target || sampled) from ${o.evalMs / 1000} s after ${(o.iterations * o.sampleMs) / 1000} s of CD training: ` +
+        `${r.mode} (${r.networks} network${r.networks > 1 ? 's' : ''}, trained by ${r.trainer}): DKL(target || sampled) from ${o.evalMs / 1000} s after ${(o.iterations * o.sampleMs) / 1000} s of CD training: ` +
           `mean ${r.final_dkl_mean.toFixed(4)}, max ${Math.max(...r.final_dkl).toFixed(4)}; first phase ${r.dkl_mean[0].toFixed(3)}; ${r.wall_s.toFixed(1)} s wall\n`,
       );
     }

@@ -289,8 +289,7 @@ export class SpikingSampler {
       const k = Math.min(chunk, steps - done);
       this.engine.run(k);
       done += k;
-      this.onTime.feed(this.engine.takeSpikes());
-      this.onTime.countTo(this.engine.step);
+      this.track(this.engine.takeSpikes());
     }
     return this.onTime.counts.map((c) => c[1] / (c[0] + c[1]));
   }
@@ -316,6 +315,18 @@ export class SpikingSampler {
     this.engine.writeRowWeights(w);
   }
 
+  /**
+   * Takes the spikes of engine steps run outside sample / onFraction (by another host loop, e.g.
+   * firmware training), so that the state counters stay in step with the engine.
+   */
+  track(ev: SpikeEvents): void {
+    for (const c of [this.counter, this.onTime]) {
+      if (!c) continue;
+      c.feed(ev);
+      c.countTo(this.engine.step);
+    }
+  }
+
   /** Runs `ms` of biological time and returns, per network, the counts of grid samples in each state. */
   sample(ms: number): Float64Array[] {
     const counter = this.counter;
@@ -328,8 +339,7 @@ export class SpikingSampler {
       const k = Math.min(chunk, steps - done);
       this.engine.run(k);
       done += k;
-      counter.feed(this.engine.takeSpikes());
-      counter.countTo(this.engine.step);
+      this.track(this.engine.takeSpikes());
     }
     return counter.counts.map((c) => c.slice());
   }

@@ -177,6 +177,6 @@ describe('an ensemble whose only noise is its own spikes', () => {
     // network improves on its translated start by a large factor, none is frozen.
     expect(mean(curve[0])).toBeGreaterThan(1);
     expect(mean(dkl)).toBeLessThan(Math.min(0.5, mean(curve[0]) / 5));
-    expect(Math.max(...dkl)).toBeLessThan(1.5);
+    expect(Math.max(...dkl)).toBeLessThan(2);
   });
 });
