@@ -27,6 +27,10 @@ export interface CompileOptions {
   toolVersion?: string;
   /** Euler step the run will use, biological ms, when it is not the description's (the firmware's per-step rates are linked for it). */
   dtMs?: number;
+  /** Presentation time the run will use, biological ms, when it is not the description's (the firmware's cap on n is linked for it). */
+  tPresMs?: number;
+  /** Largest number of analog steps one firmware update may stand for (default: compiler/link.ts updateCap). */
+  maxStepsPerUpdate?: number;
 }
 
 /** Every intermediate representation of one compile. */
@@ -111,7 +115,7 @@ export const PASSES: readonly Pass[] = [
     description: "assemble the plasticity firmware (firmware-models/le.s) and write each core's table: plastic blocks, learning biases, rates",
     produces: 'linked',
     run: (s) => {
-      s.stages.linked = link(need(s.stages.timed, 'link'), { dtMs: s.opts.dtMs });
+      s.stages.linked = link(need(s.stages.timed, 'link'), { dtMs: s.opts.dtMs, tPresMs: s.opts.tPresMs, maxSteps: s.opts.maxStepsPerUpdate });
     },
   },
   {

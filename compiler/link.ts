@@ -33,6 +33,8 @@ export const BIAS_BYTES = 32;
 /** Block flags (le.s B_FLAGS). */
 export const FLAG_INPUT_ROWS = 1;
 export const FLAG_MIRROR = 2;
+/** Largest number of analog steps one update may stand for (le.s's n is a 16-bit count in the table's units). */
+export const NMAX = 65535;
 /** Largest Q0.15 multiplier and shift of the fixed-point update. */
 const KMAX = 32767;
 const SMAX = 15;
@@ -65,6 +67,8 @@ export interface TableBlock {
   codes_per_product?: number;
   k?: number;
   shift?: number;
+  /** Analog steps one update may stand for at most (le.s B_NMAX: n is capped at it). */
+  max_steps: number;
 }
 
 /** Columns of one population on the core whose biases learn. */
@@ -81,6 +85,8 @@ export interface TableBias {
   k?: number;
   shift?: number;
   preshift?: number;
+  /** Analog steps one update may stand for at most (le.s BI_NMAX). */
+  max_steps: number;
 }
 
 /** One core's table and where it sits in processor memory. */
@@ -151,8 +157,30 @@ export function fixedPoint(c: number, preshift = 0): { k: number; shift: number;
   return { k: KMAX, shift: 0, saturated: true, vanishing: false };
 }
 
-/** Runs the link pass; `dtMs` overrides the description's dt for the per-step rates (a run at another dt). */
-export function link(t: Timed, opts: { dtMs?: number } = {}): Linked {
+/**
+ * The most analog steps one update of le.s may stand for: its n (steps since the record's last
+ * update) is capped at this, so no update is larger than the one the network makes per presented
+ * sample, eta · eta_scale · T_pres: the per-sample step of the exact-backprop reference (batch-1 SGD),
+ * the step the network's learning rate is set for.
+ *
+ * Why: under cycle timing a processor that needs more analog time for a pass than a sample lasts
+ * (bss2 on the MNIST MLP: one pass per ~2 700 steps = 27 samples) would otherwise apply one
+ * instant's gradient, of one sample, with the weight of all the samples that passed: a step 27 times
+ * the per-sample step, beyond batch-1 SGD's stable range, and learning diverges. Capped, every update
+ * is a stable SGD step and a processor making p < 1 passes per sample learns with the fraction p of
+ * the budget (effective rate p · eta). docs/on-chip-learning.md has the measured sweep of the cap.
+ * Under ideal timing n = 1 and the cap never binds; it binds only when a pass takes longer than a
+ * presentation. The chip enters through dt (its Euler step).
+ */
+export function updateCap(tPresMs: number, dtMs: number): number {
+  return Math.max(1, Math.min(NMAX, Math.round(tPresMs / dtMs)));
+}
+
+/**
+ * Runs the link pass; `dtMs` overrides the description's dt for the per-step rates (a run at another
+ * dt), `tPresMs` its T_pres for the cap on n (updateCap), `maxSteps` sets the cap itself.
+ */
+export function link(t: Timed, opts: { dtMs?: number; tPresMs?: number; maxSteps?: number } = {}): Linked {
   const q = t.quantised;
   const l = q.placed.lowered;
   const { chip, network: net } = l;
@@ -168,6 +196,8 @@ export function link(t: Timed, opts: { dtMs?: number } = {}): Linked {
   const adc = adcLane(chip);
   const byName = new Map(net.populations.map((p) => [p.name, p]));
   const dtMs = opts.dtMs ?? t.dt_ms;
+  const maxSteps = opts.maxSteps ?? updateCap(opts.tPresMs ?? t.t_pres_ms, dtMs);
+  if (!(Number.isInteger(maxSteps) && maxSteps >= 1 && maxSteps <= NMAX)) throw new Error(`link: maxSteps must be an integer from 1 to ${NMAX} (got ${maxSteps})`);
   // The same product, in the same order, as the engine's kernel rate (emulator/engine.ts).
   const rateOf = (eta_scale: number) => net.learning.eta * eta_scale * dtMs;
   const blocks = q.blocks;
@@ -190,7 +220,7 @@ export function link(t: Timed, opts: { dtMs?: number } = {}): Linked {
       row0: b.row0, signals: b.signals, rows_per_signal: b.rows_per_signal, col0: b.col0, cols: b.cols,
       input_rows: role === 'forward' && byName.get(pr.from)!.role === 'input',
       obs: role === 'forward' ? 3 : 0,
-      rate, unit,
+      rate, unit, max_steps: maxSteps,
     };
     if (isFloat) out.rate_bits = floatToBits(rate);
     else {
@@ -224,7 +254,7 @@ export function link(t: Timed, opts: { dtMs?: number } = {}): Linked {
     for (const [name, rate] of biasRate) {
       for (const cr of q.placed.columns[name] ?? []) {
         if (cr.core !== core || cr.chunk !== 0) continue;
-        const bias: TableBias = { population: name, col0: cr.col0, cols: cr.count, neuron0: cr.neuron0, rate };
+        const bias: TableBias = { population: name, col0: cr.col0, cols: cr.count, neuron0: cr.neuron0, rate, max_steps: maxSteps };
         if (isFloat) bias.rate_bits = floatToBits(rate);
         else {
           const c = (rate * adc.lsb) / biasLsb(chip);
@@ -284,12 +314,12 @@ export function encodeTable(t: CoreTable, prog: Pick<AssembledProgram, 'data' | 
     const o = start + HEADER_BYTES + n * BLOCK_BYTES;
     const flags = (b.input_rows ? FLAG_INPUT_ROWS : 0) | (b.role === 'mirror' ? FLAG_MIRROR : 0);
     const rate = t.mode === MODE.float ? b.rate_bits! : b.k!;
-    [b.row0, b.signals, b.rows_per_signal, b.col0, b.cols, rate, b.shift ?? 0, b.obs, flags, 0].forEach((v, i) => w.setInt32(o + 4 * i, v, true));
+    [b.row0, b.signals, b.rows_per_signal, b.col0, b.cols, rate, b.shift ?? 0, b.obs, flags, 0, 0, b.max_steps].forEach((v, i) => w.setInt32(o + 4 * i, v, true));
   });
   t.biases.forEach((b, n) => {
     const o = biasAt - t.table_address + start + n * BIAS_BYTES;
     const rate = t.mode === MODE.float ? b.rate_bits! : b.k!;
-    [b.col0, b.cols, rate, b.shift ?? 0, 0, b.preshift ?? 0].forEach((v, i) => w.setInt32(o + 4 * i, v, true));
+    [b.col0, b.cols, rate, b.shift ?? 0, 0, b.preshift ?? 0, b.max_steps].forEach((v, i) => w.setInt32(o + 4 * i, v, true));
   });
   return bytes;
 }
@@ -300,8 +330,8 @@ export interface DecodedTable {
   mode: number;
   scratch: number;
   adc_zero: number;
-  blocks: { row0: number; signals: number; rps: number; col0: number; cols: number; rate: number; shift: number; obs: number; flags: number; last: number }[];
-  biases: { col0: number; cols: number; rate: number; shift: number; last: number; preshift: number }[];
+  blocks: { row0: number; signals: number; rps: number; col0: number; cols: number; rate: number; shift: number; obs: number; flags: number; last: number; nmax: number }[];
+  biases: { col0: number; cols: number; rate: number; shift: number; last: number; preshift: number; nmax: number }[];
 }
 
 /** Reads a table back from processor memory (or from data bytes loaded at dataBase). */
@@ -312,11 +342,11 @@ export function decodeTable(mem: Uint8Array, tableAddress: number, base = 0): De
   const nBlocks = at(t + 8), blocksAt = at(t + 12), nBias = at(t + 16), biasAt = at(t + 20);
   const blocks = Array.from({ length: nBlocks }, (_, n) => {
     const o = blocksAt + n * BLOCK_BYTES;
-    return { row0: at(o), signals: at(o + 4), rps: at(o + 8), col0: at(o + 12), cols: at(o + 16), rate: at(o + 20), shift: at(o + 24), obs: at(o + 28), flags: at(o + 32), last: at(o + 36) };
+    return { row0: at(o), signals: at(o + 4), rps: at(o + 8), col0: at(o + 12), cols: at(o + 16), rate: at(o + 20), shift: at(o + 24), obs: at(o + 28), flags: at(o + 32), last: at(o + 36), nmax: at(o + 44) };
   });
   const biases = Array.from({ length: nBias }, (_, n) => {
     const o = biasAt + n * BIAS_BYTES;
-    return { col0: at(o), cols: at(o + 4), rate: at(o + 8), shift: at(o + 12), last: at(o + 16), preshift: at(o + 20) };
+    return { col0: at(o), cols: at(o + 4), rate: at(o + 8), shift: at(o + 12), last: at(o + 16), preshift: at(o + 20), nmax: at(o + 24) };
   });
   return { version: at(t), mode: at(t + 4), scratch: at(t + 24), adc_zero: at(t + 28), blocks, biases };
 }

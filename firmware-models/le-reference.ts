@@ -6,6 +6,8 @@
  * Float chips (mode 0): exactly the firmware's float32 operations, so a pass must match bit for bit:
  *   rate_n = f32(f32(n) · rate),  c_s = f32(s_s · rate_n),  W[s][c] = f32(W[s][c] + f32(e_c · c_s))
  *   (rows with c_s = +0 are skipped),  b_c = f32(b_c + f32(e_c · rate_n)).
+ * n is the analog steps since the record's last update, capped at the record's max_steps (the table's
+ * B_NMAX / BI_NMAX, compiler/link.ts updateCap).
  * Fixed chips (modes 1, 2): the real-valued update the firmware's fixed-point arithmetic rounds
  * stochastically to codes, from the ADC codes it reads (de, ds: codes minus the code of 0):
  *   w = exc − inh (or the signed code) + n · codes_per_product · de_c · ds_s,  clamped to ±qmax
@@ -44,7 +46,7 @@ export interface PassResult {
 export interface PassInputs {
   chip: Pick<ChipSpecT, 'adc' | 'weights' | 'parameters'>;
   table: CoreTable;
-  /** Analog steps since each record's last update (n; 1 under ideal timing). */
+  /** Analog steps since each record's last update (1 under ideal timing); each record caps it at its max_steps (n = min(steps, max_steps)). */
   steps: number;
   bus: Pick<ProcessorBus, 'readSynapseRow' | 'readRowDrivers' | 'readObservable' | 'readParameter'>;
 }
@@ -56,7 +58,7 @@ function adcDelta(chip: PassInputs['chip'], x: number, zero: number): number {
 
 /** Computes the state a pass of le.s leaves, from the state before it. */
 export function referencePass(inp: PassInputs): PassResult {
-  const { chip, table: t, steps: n, bus } = inp;
+  const { chip, table: t, steps, bus } = inp;
   const float = t.mode === 0;
   const perRow = t.mode === 2;
   const qmax = perRow ? 2 ** chip.weights.bits - 1 : 2 ** (chip.weights.bits - 1) - 1;
@@ -72,6 +74,7 @@ export function referencePass(inp: PassInputs): PassResult {
     const obs = new Float32Array(b.cols);
     bus.readObservable(b.obs, b.col0, obs, b.cols);
     const list = b.role === 'mirror' ? out.mirror : out.rows;
+    const n = Math.min(steps, b.max_steps);
     if (float) {
       const rateN = f32(f32(n) * f32(b.rate));
       for (let s = 0; s < b.signals; s++) {
@@ -99,6 +102,7 @@ export function referencePass(inp: PassInputs): PassResult {
     }
   }
   for (const bi of t.biases) {
+    const n = Math.min(steps, bi.max_steps);
     const e = new Float32Array(bi.cols);
     bus.readObservable(3, bi.col0, e, bi.cols);
     if (float) {

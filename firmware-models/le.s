@@ -8,7 +8,9 @@
 #   per learning bias    b[c]    += rate_n * e[c]
 # with e read through the column ADC (vadc), s_prev from the row drivers (vrowd: what drove the row
 # in the last step) and n = analog steps since the record's last update (rdstep), so that under
-# cycle timing each update stands for the time that passed (n = 1 under ideal timing).
+# cycle timing each update stands for the time that passed (n = 1 under ideal timing), capped at
+# the record's n_max (B_NMAX / BI_NMAX, linked by compiler/link.ts: T_pres / dt, one presentation),
+# so that no update is larger than the per-sample step the learning rate is set for.
 # Float chips (mode 0) update float32 weights as the engine's kernel does, bit for bit:
 #   W + fround(e * fround(s * rate)),  b + fround(e * rate).
 # Fixed chips (modes 1, 2) work in 16-bit lanes on ADC codes centred on the code of 0:
@@ -44,6 +46,7 @@
         .equ B_OBS, 28            # 3: e of the columns (forward); 0: r of the columns (mirror)
         .equ B_FLAGS, 32          # 1: rows carry an input population, 2: transpose feedback mirror
         .equ B_LAST, 36           # analog step of the last update (firmware state)
+        .equ B_NMAX, 44           # steps one update may stand for at most (B_LAST + 8; link.ts)
         .equ B_SIZE, 48
 
         # bias record, 32 bytes
@@ -53,10 +56,10 @@
         .equ BI_SHIFT, 12
         .equ BI_LAST, 16
         .equ BI_PRESHIFT, 20      # left shift of the ADC code difference before the multiply (fixed)
+        .equ BI_NMAX, 24          # steps one update may stand for at most (BI_LAST + 8; link.ts)
         .equ BI_SIZE, 32
 
         .equ KMAX, 32767
-        .equ NMAX, 65535          # steps counted per update at most
 
         .text
         .globl _start
@@ -129,14 +132,16 @@ main_loop:
         j       main_loop
 
 # ---------------------------------------------------------------- steps since the last update
-# a0 + t1 = the record's B_LAST / BI_LAST field; returns n in t2 (0: nothing to do) via jr s11.
+# a0 + t1 = the record's B_LAST / BI_LAST field; returns n in t2 (0: nothing to do) via jr s11,
+# capped at the record's B_NMAX / BI_NMAX (8 bytes after its last-update field): the steps one
+# update may stand for, linked from the chip and network (compiler/link.ts, firmware-models/README.md).
 steps_since:
         add     t3, a0, t1
         rdstep  t0
         lw      t4, 0(t3)
         sub     t2, t0, t4
         sw      t0, 0(t3)
-        li      t4, NMAX
+        lw      t4, 8(t3)         # n_max
         bleu    t2, t4, 1f
         mv      t2, t4
 1:      jr      s11

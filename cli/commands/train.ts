@@ -108,8 +108,8 @@ export function registerTrain(program: Command, con: Console): void {
     const chipSpec = loadChip(o.chip);
     checkCalibrationFits(config, chipSpec, o.calibration);
     const text = readText(net, 'network description');
-    // The firmware's per-step learning rates are linked for the dt the chip will step.
-    const compiled = compile(text, { file: net, chip: chipSpec, cores: o.cores, seed, dtMs: config.dtMs });
+    // The firmware's per-step learning rates are linked for the dt the chip will step, its cap on the steps one update stands for for the T_pres.
+    const compiled = compile(text, { file: net, chip: chipSpec, cores: o.cores, seed, dtMs: config.dtMs, tPresMs: o.tPres });
     for (const w of compiled.warnings) con.warn(w);
     const bytes = encodeImage(compiled.image);
     const m = compiled.image.manifest;

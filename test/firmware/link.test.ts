@@ -10,7 +10,7 @@ import { loadChip } from '../../chip/presets.js';
 import type { ChipSpecT } from '../../chip/spec.js';
 import { UserError } from '../../common/diagnostics.js';
 import { compile } from '../../compiler/compile.js';
-import { decodeTable, fixedPoint } from '../../compiler/link.js';
+import { decodeTable, fixedPoint, NMAX, updateCap } from '../../compiler/link.js';
 import { floatToBits } from '../../isa/lanes.js';
 
 const tiny: ChipSpecT = { ...loadChip('bss2'), name: 'tiny', core: { rows: 16, neurons: 8 } };
@@ -86,11 +86,27 @@ describe('link pass tables', () => {
     const d0 = decodeTable(image.sections.get('firmware_data:0') as Uint8Array, symbols.le_table, mf.data_base);
     expect(d0).toMatchObject({ version: 1, mode: 2, adc_zero: 85, scratch: c0.scratch_address });
     expect(d0.blocks).toEqual([
-      { row0: 0, signals: 3, rps: 2, col0: 0, cols: 4, rate: c0.blocks[0].k, shift: c0.blocks[0].shift, obs: 3, flags: 1, last: 0 },
-      { row0: 6, signals: 2, rps: 2, col0: 0, cols: 4, rate: c0.blocks[1].k, shift: c0.blocks[1].shift, obs: 0, flags: 2, last: 0 },
+      { row0: 0, signals: 3, rps: 2, col0: 0, cols: 4, rate: c0.blocks[0].k, shift: c0.blocks[0].shift, obs: 3, flags: 1, last: 0, nmax: 100 },
+      { row0: 6, signals: 2, rps: 2, col0: 0, cols: 4, rate: c0.blocks[1].k, shift: c0.blocks[1].shift, obs: 0, flags: 2, last: 0, nmax: 100 },
     ]);
-    expect(d0.biases).toEqual([{ col0: 0, cols: 4, rate: b0.k, shift: b0.shift, last: 0, preshift: 7 }]);
+    expect(d0.biases).toEqual([{ col0: 0, cols: 4, rate: b0.k, shift: b0.shift, last: 0, preshift: 7, nmax: 100 }]);
     expect(Array.from(image.sections.get('firmware_text') as Uint32Array)).toEqual(Array.from(fw.text));
+  });
+
+  it('cap each update at one presentation: n_max = T_pres / dt steps, for the T_pres and dt of the run, or as set', () => {
+    expect(updateCap(1, 0.01)).toBe(100);
+    expect(updateCap(0.2, 0.01)).toBe(20);
+    expect(updateCap(0.005, 0.01)).toBe(1);
+    expect(updateCap(1e6, 0.01)).toBe(NMAX);
+    const caps = (opts: { tPresMs?: number; dtMs?: number; maxStepsPerUpdate?: number }) => {
+      const fw = compile(JSON.stringify(net()), { chip: tiny, seed: 1, cores: 2, ...opts }).stages.linked.firmware!;
+      return fw.cores.flatMap((c) => [...c.blocks, ...c.biases].map((r) => r.max_steps));
+    };
+    expect(new Set(caps({}))).toEqual(new Set([100]));
+    expect(new Set(caps({ tPresMs: 3 }))).toEqual(new Set([300]));
+    expect(new Set(caps({ dtMs: 0.05 }))).toEqual(new Set([20]));
+    expect(new Set(caps({ maxStepsPerUpdate: 7 }))).toEqual(new Set([7]));
+    expect(() => caps({ maxStepsPerUpdate: 0 })).toThrow(/maxSteps/);
   });
 
   it('on ideal: float32 bits of the rates, one row per signal, and random feedback gets no mirror', () => {

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadChip } from '../../chip/presets.js';
 import type { ChipSpecT } from '../../chip/spec.js';
-import type { CoreTable } from '../../compiler/link.js';
+import { NMAX, type CoreTable } from '../../compiler/link.js';
 import { compile } from '../../compiler/compile.js';
 import { referencePass, type RowResult } from '../../firmware-models/le-reference.js';
 import type { ChipConfig } from '../../emulator/chip-interface.js';
@@ -17,9 +17,12 @@ import { engineWithFirmware, smallNet } from './helpers.js';
 
 beforeAll(ensureKernels);
 
-/** Compiles the small network, drives it with nudging for `settle` steps, then runs one firmware pass `n` steps after the processors started. */
-function onePass(chip: ChipSpecT, opts: { n: number; config?: ChipConfig; eta?: number; rngSeed?: number }) {
-  const { stages, image } = compile(JSON.stringify(smallNet({ eta: opts.eta ?? 0.5 })), { chip, seed: 1 });
+/**
+ * Compiles the small network, drives it with nudging for `settle` steps, then runs one firmware pass `n` steps after the processors started.
+ * `maxSteps`: the cap on n linked into the table (default: no cap, NMAX, so that large n make large updates).
+ */
+function onePass(chip: ChipSpecT, opts: { n: number; config?: ChipConfig; eta?: number; rngSeed?: number; maxSteps?: number }) {
+  const { stages, image } = compile(JSON.stringify(smallNet({ eta: opts.eta ?? 0.5 })), { chip, seed: 1, maxStepsPerUpdate: opts.maxSteps ?? NMAX });
   const config: ChipConfig = { chipSeed: opts.rngSeed ?? 3, noise: { adc_lsb: 0, membrane: 0 }, ...opts.config };
   const { engine, runtime } = engineWithFirmware(image, config, 'ideal');
   engine.setInput('in', [0.9, 0.1, 0.6, 0, 0.35]);
@@ -34,6 +37,9 @@ function onePass(chip: ChipSpecT, opts: { n: number; config?: ChipConfig; eta?: 
   engine.step(opts.n, { learn: false, nudge: true });
   runtime.counter.steps += opts.n;
   const refs = tables.map((t) => referencePass({ chip, table: t, steps: opts.n, bus: runtime.buses[t.core] }));
+  // The same pass without the table's cap on n.
+  const uncap = <T extends { max_steps: number }>(r: T): T => ({ ...r, max_steps: NMAX });
+  const uncapped = tables.map((t) => referencePass({ chip, table: { ...t, blocks: t.blocks.map(uncap), biases: t.biases.map(uncap) }, steps: opts.n, bus: runtime.buses[t.core] }));
   for (const t of tables) {
     const bus = runtime.buses[t.core];
     const rows = new Map<number, Float64Array>();
@@ -41,7 +47,7 @@ function onePass(chip: ChipSpecT, opts: { n: number; config?: ChipConfig; eta?: 
     before.set(t.core, { table: t, bus, rows });
     expect(runtime.processor(t.core)!.run(1e8).reason).toBe('wait'); // one pass
   }
-  return { tables, refs, before, runtime, image };
+  return { tables, refs, uncapped, before, runtime, image };
 }
 
 function readRow(bus: CoreBus, row: number, chip: ChipSpecT): Float64Array {
@@ -103,6 +109,58 @@ describe('one pass of le.s against le-reference.ts', () => {
     }
     expect(nonzero).toBeGreaterThan(b.signals * b.cols / 2);
     void refs;
+  });
+
+  it('ideal: n is capped at the table\'s max_steps (n = 7 steps, cap 5: the update of 5 steps), bit for bit with the reference', () => {
+    const chip = loadChip('ideal');
+    const { refs, tables, runtime, before } = onePass(chip, { n: 7, maxSteps: 5 });
+    const t = tables.find((x) => x.blocks.some((b) => b.role === 'forward'))!;
+    expect(t.blocks.every((b) => b.max_steps === 5) && t.biases.every((b) => b.max_steps === 5)).toBe(true);
+    const bus = runtime.buses[t.core];
+    const b = t.blocks.find((x) => x.role === 'forward')!;
+    const e = new Float32Array(b.cols);
+    bus.readObservable(3, b.col0, e, b.cols);
+    const s = new Float32Array(b.signals);
+    bus.readRowDrivers(b.row0, s, b.signals);
+    let nonzero = 0;
+    for (let k = 0; k < b.signals; k++) {
+      const w0 = before.get(t.core)!.rows.get(b.row0 + k)!;
+      const w1 = readRow(bus, b.row0 + k, chip);
+      for (let i = 0; i < b.cols; i++) {
+        const want = 5 * b.rate * e[i] * s[k];
+        if (want !== 0) nonzero++;
+        expect(Math.abs(w1[b.col0 + i] - w0[b.col0 + i] - want)).toBeLessThanOrEqual(1e-6 * Math.abs(w0[b.col0 + i]) + 1e-6 * Math.abs(want) + 1e-12);
+      }
+    }
+    expect(nonzero).toBeGreaterThan(b.signals * b.cols / 2);
+    refs.forEach((ref, k) => {
+      const rb = runtime.buses[tables[k].core];
+      for (const r of ref.rows) expect(Array.from(firmwareRow(rb, r, chip))).toEqual(Array.from(r.values));
+    });
+  });
+
+  it('bss2: with the linked cap (compiler/link.ts updateCap) n = 3000 steps updates as n = max_steps, within one code of the reference', () => {
+    const chip = loadChip('bss2');
+    const { stages } = compile(JSON.stringify(smallNet({ eta: 0.5 })), { chip, seed: 1 });
+    const cap = stages.linked.firmware!.cores[0].blocks[0].max_steps;
+    expect(cap).toBeLessThan(3000);
+    const { refs, uncapped, tables, runtime } = onePass(chip, { n: 3000, maxSteps: cap });
+    let count = 0;
+    let far = 0;
+    refs.forEach((ref, k) => {
+      const bus = runtime.buses[tables[k].core];
+      ref.rows.forEach((r, j) => {
+        const got = firmwareRow(bus, r, chip);
+        for (let i = 0; i < r.values.length; i++) {
+          expect(Math.abs(got[i] - r.values[i])).toBeLessThan(1 + 1e-3);
+          // Uncapped, the update of 3000 steps would land elsewhere.
+          if (Math.abs(got[i] - uncapped[k].rows[j].values[i]) > 2) far++;
+        }
+        count += r.values.length;
+      });
+    });
+    expect(count).toBe(5 * 7 + 7 * 3);
+    expect(far).toBeGreaterThan(count / 4);
   });
 
   const perSynapse: ChipSpecT = { ...loadChip('bss2'), name: 'bss2-signed', weights: { kind: 'fixed', bits: 7, sign: 'per_synapse' } };
