@@ -6,7 +6,8 @@
 import { Option, type Command } from 'commander';
 import { fail } from '../../common/diagnostics.js';
 import { toolVersion } from '../../common/paths.js';
-import { PROTOCOL_VERSION } from '../../emulator/hil/protocol.js';
+import { availableParallelism } from 'node:os';
+import { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from '../../emulator/hil/protocol.js';
 import { startServer } from '../../emulator/hil/server.js';
 import type { Console } from '../io.js';
 import { checkPositive, intArg, numberArg } from '../options.js';
@@ -20,6 +21,7 @@ interface ServeOptions {
   idleTimeoutS: number;
   readTimeoutS: number;
   maxConnections: number;
+  maxThreads?: number;
   json?: boolean;
 }
 
@@ -35,6 +37,7 @@ export function registerServe(program: Command, con: Console): void {
     .addOption(new Option('--idle-timeout-s <N>', 'close a connection idle for this long, s').argParser(numberArg).default(300))
     .addOption(new Option('--read-timeout-s <N>', 'close a connection whose frame stops arriving half-way for this long, s').argParser(numberArg).default(10))
     .addOption(new Option('--max-connections <N>', 'connections served at once').argParser(intArg).default(64))
+    .addOption(new Option('--max-threads <N>', "largest `threads` one connection's CONFIGURE may ask for (default: this machine's cores, at most 16)").argParser(intArg))
     .option('--json', 'print one JSON object (host, port, protocol, limits) on stdout once listening')
     .action(async (o: ServeOptions) => {
       if (!(o.port >= 0 && o.port <= 65535)) fail(`--port must be between 0 and 65535 (got ${o.port})`);
@@ -43,6 +46,8 @@ export function registerServe(program: Command, con: Console): void {
       checkPositive('--idle-timeout-s', o.idleTimeoutS, 's');
       checkPositive('--read-timeout-s', o.readTimeoutS, 's');
       if (!(o.maxConnections >= 1)) fail(`--max-connections must be 1 or more (got ${o.maxConnections})`);
+      if (o.maxThreads !== undefined && !(o.maxThreads >= 1 && o.maxThreads <= 16)) fail(`--max-threads must be from 1 to 16 (got ${o.maxThreads})`);
+      const maxThreads = o.maxThreads ?? Math.min(16, availableParallelism());
       if (o.token !== undefined && o.token === '') fail('--token must not be empty');
       const maxFrameBytes = Math.floor(o.maxFrameMb * 1024 * 1024);
       if (maxFrameBytes > 0xffffffff) fail(`--max-frame-mb must be below 4096 MiB, the protocol's largest frame (got ${o.maxFrameMb})`);
@@ -58,6 +63,7 @@ export function registerServe(program: Command, con: Console): void {
           idleTimeoutS: o.idleTimeoutS,
           readTimeoutS: o.readTimeoutS,
           maxConnections: o.maxConnections,
+          maxThreads,
           log: (line) => con.info(`lechip serve: ${line}`),
         });
       } catch (err) {
@@ -69,13 +75,14 @@ export function registerServe(program: Command, con: Console): void {
         host: server.host,
         port: server.port,
         protocol: PROTOCOL_VERSION,
+        protocols: [...SUPPORTED_VERSIONS],
         tool_version: toolVersion(),
         pid: process.pid,
         token_required: o.token !== undefined,
-        limits: { max_frame_bytes: maxFrameBytes, max_run_ms: o.maxRunMs, idle_timeout_s: o.idleTimeoutS, read_timeout_s: o.readTimeoutS, max_connections: o.maxConnections },
+        limits: { max_frame_bytes: maxFrameBytes, max_run_ms: o.maxRunMs, idle_timeout_s: o.idleTimeoutS, read_timeout_s: o.readTimeoutS, max_connections: o.maxConnections, max_threads: maxThreads },
       };
       if (o.json) con.json(info);
-      else con.info(`lechip serve: listening on ${server.host}:${server.port} (protocol ${PROTOCOL_VERSION}${o.token !== undefined ? ', token required' : ''}); Ctrl-C stops`);
+      else con.info(`lechip serve: listening on ${server.host}:${server.port} (protocol ${SUPPORTED_VERSIONS.join(', ')}${o.token !== undefined ? ', token required' : ''}); Ctrl-C stops`);
 
       // Runs until a signal; the first one shuts down cleanly, a second one exits at once.
       const s = server;

@@ -33,7 +33,7 @@ import {
   type ErrorBody,
   type ServerDescription,
 } from './messages.js';
-import { Command, encodeFrame, errorName, FRAME_ERROR, FRAME_PROGRESS, FrameReader, PROTOCOL_VERSION, REPLY_BIT, SUPPORTED_VERSIONS, type Frame, type Payload } from './protocol.js';
+import { Command, encodeFrame, errorName, FRAME_ERROR, FRAME_PROGRESS, FrameReader, REPLY_BIT, SUPPORTED_VERSIONS, type Frame, type Payload } from './protocol.js';
 
 export interface ConnectOptions {
   /** Server address (default 127.0.0.1). */
@@ -92,6 +92,9 @@ export class RemoteChip implements Chip {
   private closing: Promise<void> | undefined;
   /** What the server said about itself in the handshake (limits, chip, versions). */
   server!: ServerDescription;
+  /** The protocol version of this connection's frames: HELLO goes out in the oldest version (any
+   * server can read it), every later frame in the version the server chose. */
+  version = SUPPORTED_VERSIONS[0];
 
   private constructor(
     private readonly socket: Socket,
@@ -129,7 +132,10 @@ export class RemoteChip implements Chip {
     try {
       const reply = await chip.request(Command.HELLO, encodeHello({ versions: [...SUPPORTED_VERSIONS], client: `lechip-ts/${toolVersion()}`, token: opts.token }));
       chip.server = reply.json as unknown as ServerDescription;
-      if (chip.server.protocol !== PROTOCOL_VERSION) throw HilError.connection(`server at ${where} answered with protocol ${chip.server.protocol}, expected ${PROTOCOL_VERSION}`);
+      if (!SUPPORTED_VERSIONS.includes(chip.server.protocol)) {
+        throw HilError.connection(`server at ${where} answered with protocol ${chip.server.protocol}; this client speaks ${SUPPORTED_VERSIONS.join(', ')}`);
+      }
+      chip.version = chip.server.protocol;
       return chip;
     } catch (err) {
       socket.destroy();
@@ -194,7 +200,7 @@ export class RemoteChip implements Chip {
     this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
     return new Promise<Payload>((resolve, reject) => {
       this.pending.set(id, { type, resolve, reject, onProgress });
-      this.socket.write(encodeFrame(type, id, payload));
+      this.socket.write(encodeFrame(type, id, payload, this.version));
     });
   }
 

@@ -122,7 +122,10 @@ export function decodeHello(p: Payload): HelloRequest {
 
 /** What a server says about itself in reply to HELLO. */
 export interface ServerDescription {
+  /** The protocol version chosen for this connection: the highest both sides speak. */
   protocol: number;
+  /** Every version the server speaks (version 2 on). */
+  protocols?: number[];
   server: string;
   tool_version: string;
   /** The chip behind the connection. */
@@ -133,7 +136,11 @@ export interface ServerDescription {
     max_run_ms: number;
     idle_timeout_s: number;
     read_timeout_s: number;
+    /** Largest `threads` a CONFIGURE may ask for (version 2 on). */
+    max_threads?: number;
   };
+  /** CONFIGURE's fields at the chosen version (version 2 on). */
+  configure_fields?: string[];
   /** Identifies this connection in the server's log. */
   connection: number;
 }
@@ -154,17 +161,40 @@ export function decodeLoadImage(p: Payload): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // CONFIGURE: ChipConfig <-> snake_case JSON
 
-const CONFIG_WIRE: [keyof ChipConfig, string][] = [
-  ['chipSeed', 'chip_seed'],
-  ['seed', 'seed'],
-  ['mismatchScale', 'mismatch_scale'],
-  ['mismatch', 'mismatch'],
-  ['tauDistribution', 'tau_distribution'],
-  ['calibration', 'calibration'],
-  ['processorTiming', 'processor_timing'],
-  ['dtMs', 'dt_ms'],
-  ['noise', 'noise'],
-];
+/**
+ * Every ChipConfig field, its wire name, and the protocol version that introduced it. A field of a
+ * later version than the connection's is refused (bad_arguments naming the version), so a version 1
+ * connection means exactly what version 1 meant. The `satisfies` check below fails to compile when
+ * ChipConfig gains a field that is not listed here.
+ */
+export const CONFIG_WIRE = [
+  ['chipSeed', 'chip_seed', 1],
+  ['seed', 'seed', 1],
+  ['mismatchScale', 'mismatch_scale', 1],
+  ['mismatch', 'mismatch', 1],
+  ['tauDistribution', 'tau_distribution', 1],
+  ['calibration', 'calibration', 1],
+  ['processorTiming', 'processor_timing', 1],
+  ['plasticity', 'plasticity', 2],
+  ['processor', 'processor', 2],
+  ['dtMs', 'dt_ms', 1],
+  ['threads', 'threads', 2],
+  ['noise', 'noise', 1],
+] as const satisfies readonly (readonly [keyof ChipConfig, string, number])[];
+
+/** Compile-time check that CONFIG_WIRE names every field of ChipConfig. */
+type MissingOnWire = Exclude<keyof ChipConfig, (typeof CONFIG_WIRE)[number][0]>;
+const everyFieldOnWire: [MissingOnWire] extends [never] ? true : { missing: MissingOnWire } = true;
+void everyFieldOnWire;
+
+/** Keys of CONFIGURE's `noise` object: numbers, then booleans, each with the version that added it. */
+const NOISE_NUMBERS: readonly (readonly [string, number])[] = [['membrane', 1], ['rate', 1], ['adc_lsb', 1], ['tau_s_ms', 2]];
+const NOISE_FLAGS: readonly (readonly [string, number])[] = [['filter_errors', 2], ['filter_targets', 2]];
+
+/** CONFIGURE's wire field names a connection of protocol `version` may send (the HELLO reply lists them). */
+export function configureFields(version: number): string[] {
+  return CONFIG_WIRE.filter(([, , v]) => v <= version).map(([, w]) => w);
+}
 
 export function encodeConfigure(c: ChipConfig): Payload {
   const json: Record<string, unknown> = {};
@@ -183,10 +213,48 @@ function numberRecord(a: Args, key: string, allowed: readonly string[]): Record<
   return v as Record<string, number>;
 }
 
-export function decodeConfigure(p: Payload): ChipConfig {
+/** CONFIGURE's `noise`: numbers and flags, each key allowed from its version on (the chip checks the ranges, as in process). */
+function noiseRecord(a: Args, version: number): ChipConfig['noise'] {
+  const v = a.p.json.noise;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) fail('CONFIGURE: expected an object', { pointer: '/noise' });
+  const numbers = NOISE_NUMBERS.filter(([, since]) => since <= version).map(([k]) => k);
+  const flags = NOISE_FLAGS.filter(([, since]) => since <= version).map(([k]) => k);
+  const out: Record<string, number | boolean> = {};
+  for (const [k, x] of Object.entries(v as object)) {
+    const where = { pointer: `/noise/${k}` };
+    if (numbers.includes(k)) {
+      if (typeof x !== 'number' || !Number.isFinite(x)) fail('CONFIGURE: expected a finite number', where);
+    } else if (flags.includes(k)) {
+      if (typeof x !== 'boolean') fail(`CONFIGURE: expected true or false, got ${JSON.stringify(x)}`, where);
+    } else {
+      const later = [...NOISE_NUMBERS, ...NOISE_FLAGS].find(([name]) => name === k);
+      if (later) fail(`CONFIGURE: noise key "${k}" needs protocol version ${later[1]}; this connection speaks ${version}`, where);
+      fail(`CONFIGURE: unknown key "${k}"; one of ${[...numbers, ...flags].join(', ')}`, where);
+    }
+    out[k] = x as number | boolean;
+  }
+  return out as ChipConfig['noise'];
+}
+
+/** A string field that must be one of `choices`. */
+function choice<T extends string>(a: Args, key: string, choices: readonly T[]): T | undefined {
+  const v = a.optionalString(key);
+  if (v === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(v)) fail(`CONFIGURE: expected ${choices.map((c) => JSON.stringify(c)).join(' or ')}, got ${JSON.stringify(v)}`, { pointer: `/${key}` });
+  return v as T;
+}
+
+/** Reads CONFIGURE's JSON as the connection's protocol `version` defines it (default: the newest). */
+export function decodeConfigure(p: Payload, version: number = CONFIG_WIRE.reduce((m, [, , v]) => Math.max(m, v), 1)): ChipConfig {
   const a = new Args('CONFIGURE', p);
-  const known = new Set(CONFIG_WIRE.map(([, w]) => w));
-  for (const k of Object.keys(p.json)) if (!known.has(k)) fail(`CONFIGURE: unknown field "${k}"; known: ${[...known].join(', ')}`, { pointer: `/${k}` });
+  const known = configureFields(version);
+  for (const k of Object.keys(p.json)) {
+    if (known.includes(k)) continue;
+    const later = CONFIG_WIRE.find(([, w]) => w === k);
+    if (later) fail(`CONFIGURE: field "${k}" needs protocol version ${later[2]}; this connection speaks ${version}`, { pointer: `/${k}` });
+    fail(`CONFIGURE: unknown field "${k}"; known: ${known.join(', ')}`, { pointer: `/${k}` });
+  }
   const c: ChipConfig = {};
   const chipSeed = a.number('chip_seed', { optional: true, integer: true, min: 0 });
   if (chipSeed !== undefined) c.chipSeed = chipSeed;
@@ -196,20 +264,20 @@ export function decodeConfigure(p: Payload): ChipConfig {
   if (scale !== undefined) c.mismatchScale = scale;
   const mismatch = numberRecord(a, 'mismatch', ['tau_m', 'tau_r', 'gain', 'offset', 'synapse_gain']);
   if (mismatch) c.mismatch = mismatch;
-  const dist = a.optionalString('tau_distribution');
-  if (dist !== undefined) {
-    if (dist !== 'lognormal' && dist !== 'normal') fail('CONFIGURE: expected "lognormal" or "normal"', { pointer: '/tau_distribution' });
-    c.tauDistribution = dist;
-  }
+  const dist = choice(a, 'tau_distribution', ['lognormal', 'normal'] as const);
+  if (dist !== undefined) c.tauDistribution = dist;
   if (p.json.calibration !== undefined && p.json.calibration !== null) c.calibration = p.json.calibration;
-  const timing = a.optionalString('processor_timing');
-  if (timing !== undefined) {
-    if (timing !== 'cycle' && timing !== 'ideal') fail('CONFIGURE: expected "cycle" or "ideal"', { pointer: '/processor_timing' });
-    c.processorTiming = timing;
-  }
+  const timing = choice(a, 'processor_timing', ['cycle', 'ideal'] as const);
+  if (timing !== undefined) c.processorTiming = timing;
+  const plasticity = choice(a, 'plasticity', ['firmware', 'kernel'] as const);
+  if (plasticity !== undefined) c.plasticity = plasticity;
+  const processor = choice(a, 'processor', ['interpret', 'translate', 'auto'] as const);
+  if (processor !== undefined) c.processor = processor;
   const dt = a.number('dt_ms', { optional: true, positive: true });
   if (dt !== undefined) c.dtMs = dt;
-  const noise = numberRecord(a, 'noise', ['membrane', 'rate', 'adc_lsb']);
+  const threads = a.number('threads', { optional: true, integer: true, min: 1 });
+  if (threads !== undefined) c.threads = threads;
+  const noise = noiseRecord(a, version);
   if (noise) c.noise = noise;
   return c;
 }

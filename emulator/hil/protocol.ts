@@ -1,11 +1,12 @@
 /**
- * The hardware-in-the-loop wire protocol, version 1: binary frames over TCP. docs/hil-protocol.md
+ * The hardware-in-the-loop wire protocol, versions 1 and 2 (same frames; version 2 adds CONFIGURE
+ * fields, docs/hil-protocol.md "Versions"): binary frames over TCP. docs/hil-protocol.md
  * is the reference a client in another language is written from; this file is its one
  * implementation in TypeScript (framing, payload codec, frame types, error codes).
  *
  * Frame = 20-byte header + payload, all integers little-endian:
  *   0   magic "LEHL"                4 bytes
- *   4   protocol version            u16 (1)
+ *   4   protocol version            u16 (1 or 2)
  *   6   frame type                  u16 (requests 0x0001.., replies 0x8000 | request, 0x8080 progress, 0x80FF error)
  *   8   request id                  u32 (chosen by the client, echoed in the reply; 0 = not tied to a request)
  *   12  payload length in bytes     u32
@@ -19,9 +20,10 @@ import * as zlib from 'node:zlib';
 import { crc32 as crc32Js } from '../../chip/crc32.js';
 
 export const MAGIC = new Uint8Array([0x4c, 0x45, 0x48, 0x4c]); // "LEHL"
-export const PROTOCOL_VERSION = 1;
-/** Protocol versions this implementation speaks. */
-export const SUPPORTED_VERSIONS: readonly number[] = [1];
+/** The newest protocol version this implementation speaks. */
+export const PROTOCOL_VERSION = 2;
+/** Protocol versions this implementation speaks, oldest first. */
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2];
 export const HEADER_BYTES = 20;
 /** Largest number of dimensions of one array. */
 export const MAX_NDIM = 4;
@@ -196,8 +198,12 @@ function writeElements(out: Uint8Array, view: DataView, pos: number, a: NdArray)
   }
 }
 
-/** Encodes one frame (header, JSON, arrays) into bytes ready to send. */
-export function encodeFrame(type: number, requestId: number, payload: Partial<Payload> = {}, version = PROTOCOL_VERSION): Uint8Array {
+/**
+ * Encodes one frame (header, JSON, arrays) into bytes ready to send. `version` defaults to the
+ * oldest (1), which every server reads: HELLO goes out in it; after HELLO, client and server pass
+ * the connection's chosen version.
+ */
+export function encodeFrame(type: number, requestId: number, payload: Partial<Payload> = {}, version = SUPPORTED_VERSIONS[0]): Uint8Array {
   const json = payload.json && Object.keys(payload.json).length > 0 ? utf8.encode(JSON.stringify(payload.json)) : new Uint8Array(0);
   const arrays: [Uint8Array, NdArray][] = [...(payload.arrays ?? new Map()).entries()].map(([k, v]) => [utf8.encode(k), v]);
   const size = payloadSize(json, arrays);

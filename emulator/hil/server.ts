@@ -7,13 +7,15 @@
  * reaches another connection.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { PRESET_NAMES } from '../../chip/spec.js';
 import { UserError } from '../../common/diagnostics.js';
 import { toolVersion } from '../../common/paths.js';
 import type { Chip } from '../chip-interface.js';
 import { createEmulatedChip } from '../emulated-chip.js';
+import { MAX_THREADS } from '../threads/control.js';
 import type { ErrorBody, ServerDescription } from './messages.js';
-import { encodeFrame, errorName, ErrorCode, FRAME_ERROR, FRAME_PROGRESS, FrameReader, HEADER_BYTES, PROTOCOL_VERSION, REPLY_BIT, type ErrorCodeValue, type Frame } from './protocol.js';
+import { encodeFrame, errorName, ErrorCode, FRAME_ERROR, FRAME_PROGRESS, FrameReader, HEADER_BYTES, PROTOCOL_VERSION, REPLY_BIT, SUPPORTED_VERSIONS, type ErrorCodeValue, type Frame } from './protocol.js';
 import { ProtocolFailure, Session } from './session.js';
 
 export interface ServerOptions {
@@ -36,6 +38,8 @@ export interface ServerOptions {
   readTimeoutS?: number;
   /** Connections served at once; more are refused with `limit_exceeded` (default 64). */
   maxConnections?: number;
+  /** Largest `threads` one connection's CONFIGURE may ask for (default: this machine's cores, at most 16). */
+  maxThreads?: number;
   /** How long shutdown waits for in-flight requests before closing anyway (default 10 000 ms). */
   shutdownGraceMs?: number;
   /** Makes one connection's chip (default: the in-process emulator, createEmulatedChip). */
@@ -118,6 +122,7 @@ class Connection {
     if (this.closing) return; // draining after a fatal error: bytes are read and dropped
     for (const r of this.reader.push(chunk)) {
       if (r.kind === 'frame') {
+        this.lastVersion = r.frame.version;
         if (this.stopping) this.sendError(r.frame.requestId, ErrorCode.SHUTTING_DOWN, 'server is shutting down; request not run');
         else {
           this.queue.push({ frame: r.frame, size: r.size });
@@ -202,8 +207,14 @@ class Connection {
 
   private send(type: number, requestId: number, payload: Parameters<typeof encodeFrame>[2]): void {
     if (this.closed || this.socket.destroyed || this.socket.writableEnded) return;
-    this.socket.write(encodeFrame(type, requestId, payload));
+    this.socket.write(encodeFrame(type, requestId, payload, this.version));
   }
+
+  /** Frames go out in the version chosen at HELLO; before it, in the version of the client's last frame. */
+  private get version(): number {
+    return this.session.version ?? this.lastVersion;
+  }
+  private lastVersion = SUPPORTED_VERSIONS[0];
 
   private sendError(requestId: number, code: ErrorCodeValue, message: string, extra: Partial<ErrorBody> = {}): void {
     const body: ErrorBody = { code, name: errorName(code), message, ...extra };
@@ -321,6 +332,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<HilServer> 
     readTimeoutMs: (opts.readTimeoutS ?? 10) * 1000,
   };
   const maxConnections = opts.maxConnections ?? 64;
+  const maxThreads = opts.maxThreads ?? Math.min(MAX_THREADS, availableParallelism());
   const graceMs = opts.shutdownGraceMs ?? 10_000;
   const createChip = opts.createChip ?? createEmulatedChip;
   const log = opts.log ?? (() => {});
@@ -357,7 +369,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<HilServer> 
       return;
     }
     log(`connection ${id} from ${socket.remoteAddress}:${socket.remotePort}`);
-    const session = new Session({ createChip, token: opts.token, maxRunMs: limits.maxRunMs, description: describe(id) });
+    const session = new Session({ createChip, token: opts.token, maxRunMs: limits.maxRunMs, maxThreads, description: describe(id) });
     const conn = new Connection(id, socket, limits, session, log);
     live.add(conn);
     void conn.done.then(() => live.delete(conn));
@@ -373,7 +385,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<HilServer> 
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : (opts.port ?? 0);
-  log(`lechip HIL server (protocol ${PROTOCOL_VERSION}) listening on ${host}:${port}`);
+  log(`lechip HIL server (protocol ${SUPPORTED_VERSIONS.join(', ')}) listening on ${host}:${port}`);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ImageManifest } from '../../chip/image-model.js';
 import type { Chip } from '../chip-interface.js';
 import {
+  configureFields,
   decodeConfigure,
   decodeHello,
   decodeLoadImage,
@@ -23,7 +24,7 @@ import {
   encodeWeights,
   type ServerDescription,
 } from './messages.js';
-import { Command, commandName, emptyPayload, ErrorCode, PROTOCOL_VERSION, type ErrorCodeValue, type Frame, type Payload } from './protocol.js';
+import { Command, commandName, emptyPayload, ErrorCode, SUPPORTED_VERSIONS, type ErrorCodeValue, type Frame, type Payload } from './protocol.js';
 
 /** A request refused with a protocol error code (not a user mistake in the arguments). */
 export class ProtocolFailure extends Error {
@@ -45,6 +46,8 @@ export interface SessionOptions {
   token?: string;
   /** Largest biological duration of one RUN, or count x t_pres of one PRESENT, ms. */
   maxRunMs: number;
+  /** Largest `threads` a CONFIGURE may ask for (the server's cores are shared by its connections). */
+  maxThreads: number;
   /** The server's description for the HELLO reply. */
   description: ServerDescription;
 }
@@ -59,11 +62,23 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
 
+/** The HELLO reply at the chosen version: version 1 gets exactly version 1's fields. */
+function describeFor(d: ServerDescription, version: number, maxThreads: number): Record<string, unknown> {
+  if (version < 2) {
+    const { protocols: _p, configure_fields: _c, ...v1 } = d;
+    const { max_threads: _m, ...limits } = d.limits;
+    return { ...v1, protocol: version, limits };
+  }
+  return { ...d, protocol: version, protocols: [...SUPPORTED_VERSIONS], limits: { ...d.limits, max_threads: maxThreads }, configure_fields: configureFields(version) };
+}
+
 /** A connection's state: handshake done, its chip, the loaded image. */
 export class Session {
   private chip: Chip | undefined;
   private manifest: ImageManifest | undefined;
   private greeted = false;
+  /** The protocol version chosen at HELLO (undefined before). */
+  version: number | undefined;
 
   constructor(private readonly opts: SessionOptions) {}
 
@@ -86,9 +101,14 @@ export class Session {
     const manifest = this.manifest;
     if (!manifest) throw new ProtocolFailure(ErrorCode.NOT_LOADED, `${name}: no image loaded on this connection; send LOAD_IMAGE first`);
     switch (frame.type) {
-      case Command.CONFIGURE:
-        await chip.configure(decodeConfigure(frame.payload));
+      case Command.CONFIGURE: {
+        const config = decodeConfigure(frame.payload, this.version);
+        if (config.threads !== undefined && config.threads > this.opts.maxThreads) {
+          throw new ProtocolFailure(ErrorCode.LIMIT_EXCEEDED, `CONFIGURE: threads ${config.threads} exceeds this server's limit of ${this.opts.maxThreads} per connection (results are identical with fewer)`);
+        }
+        await chip.configure(config);
         return this.withTime(emptyPayload());
+      }
       case Command.WRITE_INPUTS: {
         const { inputs, targets } = decodeWriteInputs(frame.payload);
         await chip.writeInputs(inputs, targets);
@@ -140,9 +160,11 @@ export class Session {
   private async hello(p: Payload): Promise<SessionReply> {
     const h = decodeHello(p);
     if (this.greeted) throw new ProtocolFailure(ErrorCode.BAD_ARGUMENTS, 'HELLO was already received on this connection');
-    if (!h.versions.includes(PROTOCOL_VERSION)) {
-      throw new ProtocolFailure(ErrorCode.UNSUPPORTED_VERSION, `client speaks protocol versions ${h.versions.join(', ')}; this server speaks ${PROTOCOL_VERSION}`, true);
+    const common = SUPPORTED_VERSIONS.filter((v) => h.versions.includes(v));
+    if (common.length === 0) {
+      throw new ProtocolFailure(ErrorCode.UNSUPPORTED_VERSION, `client speaks protocol versions ${h.versions.join(', ')}; this server speaks ${SUPPORTED_VERSIONS.join(', ')}`, true);
     }
+    const version = Math.max(...common);
     if (this.opts.token !== undefined) {
       // Compare digests in constant time, so the reply time says nothing about the token.
       if (h.token === undefined || !timingSafeEqual(digest(h.token), digest(this.opts.token))) {
@@ -151,7 +173,8 @@ export class Session {
     }
     this.chip = await this.opts.createChip();
     this.greeted = true;
-    return { payload: { json: { ...this.opts.description }, arrays: new Map() } };
+    this.version = version;
+    return { payload: { json: describeFor(this.opts.description, version, this.opts.maxThreads), arrays: new Map() } };
   }
 
   private timeOf(chip: Chip): { t_bio_ms: number; t_hw_us: number } {

@@ -1,4 +1,4 @@
-"""A minimal client for `lechip serve` (hardware-in-the-loop protocol version 1), standard library only.
+"""A minimal client for `lechip serve` (hardware-in-the-loop protocol versions 1 and 2), standard library only.
 
 The protocol is described byte by byte in docs/hil-protocol.md. Usage:
 
@@ -23,7 +23,10 @@ import sys
 import zlib
 
 MAGIC = b"LEHL"
-PROTOCOL_VERSION = 1
+# Versions this client speaks, oldest first. HELLO goes out in the oldest (any server reads it);
+# the server chooses the highest both speak and every later frame carries that version.
+PROTOCOL_VERSIONS = (1, 2)
+PROTOCOL_VERSION = PROTOCOL_VERSIONS[-1]
 HEADER = struct.Struct("<4sHHII")  # magic, version, type, request id, payload length (then u32 CRC)
 
 COMMANDS = {
@@ -127,10 +130,10 @@ def decode_payload(payload):
     return params, arrays
 
 
-def encode_frame(frame_type, request_id, params=None, arrays=None):
+def encode_frame(frame_type, request_id, params=None, arrays=None, version=PROTOCOL_VERSIONS[0]):
     """One frame: 20-byte header (magic, version, type, id, length, CRC32) + payload."""
     payload = encode_payload(params or {}, arrays or {})
-    head = HEADER.pack(MAGIC, PROTOCOL_VERSION, frame_type, request_id, len(payload))
+    head = HEADER.pack(MAGIC, version, frame_type, request_id, len(payload))
     crc = zlib.crc32(payload, zlib.crc32(head)) & 0xFFFFFFFF
     return head + struct.pack("<I", crc) + payload
 
@@ -151,10 +154,14 @@ class Chip:
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._next_id = 1
         self._time = {"t_bio_ms": 0.0, "t_hw_us": 0.0}
-        hello = {"versions": [PROTOCOL_VERSION], "client": "lechip-python/1"}
+        self.version = PROTOCOL_VERSIONS[0]
+        hello = {"versions": list(PROTOCOL_VERSIONS), "client": "lechip-python/1"}
         if token is not None:
             hello["token"] = token
         self.server, _ = self._request("HELLO", hello)
+        if self.server.get("protocol") not in PROTOCOL_VERSIONS:
+            raise LechipError(2, "unsupported_version", "server chose protocol %r" % self.server.get("protocol"))
+        self.version = self.server["protocol"]
 
     # -- transport -------------------------------------------------------------------------
     def _recv_exact(self, n):
@@ -170,8 +177,8 @@ class Chip:
         head = self._recv_exact(20)
         magic, version, frame_type, request_id, length = HEADER.unpack_from(head, 0)
         (crc,) = struct.unpack_from("<I", head, 16)
-        if magic != MAGIC or version != PROTOCOL_VERSION:
-            raise LechipError(1, "malformed_frame", "reply is not a protocol-1 frame")
+        if magic != MAGIC or version not in PROTOCOL_VERSIONS:
+            raise LechipError(1, "malformed_frame", "reply is not a lechip HIL frame of protocol %s" % " or ".join(map(str, PROTOCOL_VERSIONS)))
         payload = self._recv_exact(length)
         if zlib.crc32(payload, zlib.crc32(head[:16])) & 0xFFFFFFFF != crc:
             raise LechipError(1, "malformed_frame", "reply CRC32 mismatch")
@@ -180,7 +187,7 @@ class Chip:
     def _request(self, command, params=None, arrays=None, on_progress=None):
         request_id = self._next_id
         self._next_id = self._next_id + 1 if self._next_id < 0xFFFFFFFF else 1
-        self._sock.sendall(encode_frame(COMMANDS[command], request_id, params, arrays))
+        self._sock.sendall(encode_frame(COMMANDS[command], request_id, params, arrays, self.version))
         while True:
             frame_type, rid, payload = self._read_frame()
             params_back, arrays_back = decode_payload(payload)
@@ -207,11 +214,16 @@ class Chip:
         return params["manifest"]
 
     def configure(self, chip_seed=None, seed=None, mismatch_scale=None, mismatch=None, tau_distribution=None,
-                  calibration=None, processor_timing=None, dt_ms=None, noise=None):
-        """Realises the chip instance (chip_seed) and the run's streams (seed); resets the state."""
+                  calibration=None, processor_timing=None, dt_ms=None, noise=None,
+                  plasticity=None, processor=None, threads=None):
+        """Realises the chip instance (chip_seed) and the run's streams (seed); resets the state.
+
+        plasticity ("firmware" | "kernel"), processor ("interpret" | "translate" | "auto"), threads
+        and noise keys tau_s_ms, filter_errors, filter_targets need protocol version 2."""
         cfg = dict(chip_seed=chip_seed, seed=seed, mismatch_scale=mismatch_scale, mismatch=mismatch,
                    tau_distribution=tau_distribution, calibration=calibration,
-                   processor_timing=processor_timing, dt_ms=dt_ms, noise=noise)
+                   processor_timing=processor_timing, dt_ms=dt_ms, noise=noise,
+                   plasticity=plasticity, processor=processor, threads=threads)
         self._request("CONFIGURE", {k: v for k, v in cfg.items() if v is not None})
 
     def write_inputs(self, inputs, targets=None):

@@ -133,9 +133,9 @@ describe('decoder errors', () => {
   });
 
   it('rejects an unsupported version and an oversized payload from the header alone', () => {
-    const v2 = good.slice(0, 20);
-    new DataView(v2.buffer).setUint16(4, 2, true);
-    expect(decodeFrame(v2)).toMatchObject({ kind: 'error', code: ErrorCode.UNSUPPORTED_VERSION, fatal: true, requestId: 7 });
+    const v3 = good.slice(0, 20);
+    new DataView(v3.buffer).setUint16(4, 3, true);
+    expect(decodeFrame(v3)).toMatchObject({ kind: 'error', code: ErrorCode.UNSUPPORTED_VERSION, fatal: true, requestId: 7 });
     const r = decodeFrame(good.subarray(0, 20), { maxPayloadBytes: 10 });
     expect(r).toMatchObject({ kind: 'error', code: ErrorCode.PAYLOAD_TOO_LARGE, fatal: true, requestId: 7 });
   });

@@ -149,4 +149,44 @@ print(json.dumps(out))
     expect(got.error).toEqual([5, 'bad_arguments', false]);
     expect(got.still_alive).toEqual({ t_bio_ms: 0, t_hw_us: 0 });
   });
+
+  it('speaks protocol 2: plasticity, processor and threads reach the chip, and learning gives the in-process weights', async () => {
+    const script = `
+import json, sys
+sys.path.insert(0, ${JSON.stringify(join(root, 'examples', 'python'))})
+from lechip_client import Chip
+out = {}
+with Chip(port=${server.port}, token="py-token") as chip:
+    out["protocol"] = [chip.server["protocol"], chip.version, "plasticity" in chip.server["configure_fields"]]
+    m = chip.load(open(${JSON.stringify(imageFile)}, "rb").read())
+    runs = {}
+    for plasticity in ("firmware", "kernel"):
+        chip.configure(chip_seed=4, seed=2, plasticity=plasticity, processor="interpret", threads=1)
+        inp = [q for q in m["populations"] if q["role"] == "input"][0]
+        outp = [q for q in m["populations"] if q["role"] == "output"][0]
+        chip.write_inputs({inp["name"]: [(0.0, [0.6] * inp["size"])]}, {outp["name"]: [(0.0, [0.2] * outp["size"])]})
+        rec = chip.run(${image.durationMs}, record=[outp["name"]], learn=True)
+        runs[plasticity] = {"w": chip.read_weights(0), "who": rec["processor"]["plasticity"]}
+    out["runs"] = runs
+print(json.dumps(out))
+`;
+    const r = await python(['-c', script]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const got = JSON.parse(r.stdout);
+    expect(got.protocol).toEqual([2, 2, true]);
+    const chip = await hilChipFactory();
+    const m = await chip.load(image.bytes);
+    for (const plasticity of ['firmware', 'kernel'] as const) {
+      await chip.configure({ chipSeed: 4, seed: 2, plasticity, processor: 'interpret', threads: 1 });
+      const inp = m.populations.find((q) => q.role === 'input')!;
+      const outp = m.populations.find((q) => q.role === 'output')!;
+      await chip.writeInputs({ [inp.name]: [{ t: 0, value: new Array(inp.size).fill(0.6) }] }, { [outp.name]: [{ t: 0, value: new Array(outp.size).fill(0.2) }] });
+      const rec = await chip.run({ durationMs: image.durationMs, record: [outp.name], learn: true });
+      expect(got.runs[plasticity].who).toBe(rec.processor!.plasticity);
+      expect(got.runs[plasticity].w.flat()).toEqual(Array.from(await chip.readWeights(0)));
+    }
+    await chip.close();
+    expect(got.runs.firmware.w).not.toEqual(got.runs.kernel.w);
+  });
 });

@@ -29,7 +29,7 @@ describe('lechip serve', () => {
     const done = p.parseAsync(['serve', '--port', '0', '--token', 'tok', '--max-run-ms', '500', '--json'], { from: 'user' });
     await waitFor(() => out().includes('\n'), 5000, 'the JSON line');
     const info = JSON.parse(out());
-    expect(info).toMatchObject({ host: '127.0.0.1', protocol: 1, token_required: true, limits: { max_run_ms: 500, max_frame_bytes: 256 * 1024 * 1024 } });
+    expect(info).toMatchObject({ host: '127.0.0.1', protocol: 2, protocols: [1, 2], token_required: true, limits: { max_run_ms: 500, max_frame_bytes: 256 * 1024 * 1024 } });
     expect(info.port).toBeGreaterThan(0);
     const chip = await connectChip({ port: info.port, token: 'tok' });
     expect(chip.server.limits.max_run_ms).toBe(500);
