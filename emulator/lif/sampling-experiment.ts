@@ -7,7 +7,7 @@
  *
  *   node dist/emulator/lif/sampling-experiment.js [--json] [--seed S] [--iterations N]
  *        [--sample-ms MS] [--eval-ms MS] [--plot FILE.svg] [--only poisson|ensemble]
- *        [--firmware [--wait-steps K]] [--networks N]
+ *        [--firmware [--wait-steps K] [--weight-step US]] [--networks N]
  *
  * --firmware trains by the plasticity processor (firmware-models/cd.s, emulator/lif/cd-firmware.ts:
  * z sampled every K analog steps, 6-bit synapse codes, bias DAC codes) instead of the host's float64
@@ -39,6 +39,8 @@ export interface ExperimentOptions {
   ensembleNetworks?: number;
   /** Firmware: analog steps between two samples of z (default 10). */
   waitSteps?: number;
+  /** Firmware: synapse code step, uS (default FIRMWARE_WEIGHT_STEP_US of the mode). */
+  weightStep_uS?: number;
 }
 
 /** Synapse code steps (uS per code) of firmware training: 6-bit magnitudes reach |W| of about 5-6 (Poisson) and 3-5 (ensemble, whose noise weights are 6 and 9 codes). */
@@ -77,7 +79,7 @@ export function runMode(mode: 'poisson' | 'ensemble', target: Boltzmann, o: Expe
     networks: poisson ? 1 : (o.ensembleNetworks ?? ENSEMBLE_NETWORKS),
     background: poisson ? POISSON_BACKGROUND : ENSEMBLE_BACKGROUND,
     seed: 3,
-    weightStep_uS: o.firmware ? FIRMWARE_WEIGHT_STEP_US[mode] : 0,
+    weightStep_uS: o.firmware ? (o.weightStep_uS ?? FIRMWARE_WEIGHT_STEP_US[mode]) : 0,
   });
   // The activation function is measured where the neurons will sample: on 5 spare networks with
   // the same Poisson background, or on the ensemble itself (its noise is its own activity).
@@ -138,7 +140,7 @@ export function plotSvg(target: number[], results: ModeResult[]): string {
   out.push(`<text x="${pad + lw / 2}" y="${H - 12}" text-anchor="middle">training time (biological s)</text>`);
   out.push(`<text x="${pad + lw / 2}" y="${pad - 10}" text-anchor="middle">DKL(target || sampled) per 10 s sampling phase</text>`);
   results.forEach((r, k) => {
-    out.push(`<text x="${pad + 8}" y="${pad + 16 + 14 * k}" fill="${colours[r.mode]}">${r.mode}${r.networks > 1 ? ` (${r.networks} networks: mean, min-max)` : ''}; final ${r.final_dkl_mean.toFixed(4)}</text>`);
+    out.push(`<text x="${pad + 8}" y="${pad + 16 + 14 * k}" fill="${colours[r.mode]}">${r.mode}${r.trainer === 'firmware' ? ' (trained by firmware, cd.s)' : ''}${r.networks > 1 ? ` (${r.networks} networks: mean, min-max)` : ''}; final ${r.final_dkl_mean.toFixed(4)}</text>`);
   });
   // Right: target and sampled distributions over the 32 states.
   const rx = pad + lw + 60, rw = W - rx - 20;
@@ -183,6 +185,7 @@ function main(argv: string[]): void {
     firmware: argv.includes('--firmware'),
     ensembleNetworks: val('--networks') === undefined ? undefined : Math.round(num('--networks', ENSEMBLE_NETWORKS)),
     waitSteps: val('--wait-steps') === undefined ? undefined : Math.round(num('--wait-steps', 10)),
+    weightStep_uS: val('--weight-step') === undefined ? undefined : num('--weight-step', 0.001),
   };
   const only = val('--only');
   const modes = (only ? [only] : ['poisson', 'ensemble']) as ('poisson' | 'ensemble')[];
