@@ -345,6 +345,7 @@ export function trainCdFirmware(sampler: SpikingSampler, target: Boltzmann, act:
   const { n, networks, dt_ms, weightStep_uS: step } = sampler.opts;
   if (!(step > 0)) throw new Error('trainCdFirmware: the sampler needs weightStep_uS (the chip stores synapse codes)');
   const chip = o.chip ?? loadChip('bss2');
+  if (!(Number.isInteger(o.iterations) && o.iterations >= 1)) throw new Error(`trainCdFirmware: ${o.iterations} iterations; at least 1`);
   const wait = o.waitSteps ?? 10;
   const stepsPerIt = Math.round(o.sampleMs / dt_ms);
   if (stepsPerIt % wait !== 0) throw new Error(`trainCdFirmware: ${stepsPerIt} steps per iteration are not a multiple of ${wait}`);
