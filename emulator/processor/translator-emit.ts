@@ -42,10 +42,22 @@ export interface EmitContext {
   setX(r: number, value: E): E;
   /** Exits to the host at this instruction, state as before it. */
   bail(): E;
-  /** Index of i32 temporary k (k < 4). */
+  /** Index of i32 temporary k (k < 8). */
   ti(k: number): number;
   /** Index of v128 temporary k (k < 4 + chunks). */
   tv(k: number): number;
+  /**
+   * Chunk k of vector register r. The module keeps the registers the program names in v128 locals
+   * (loaded on entry, stored on every exit); code that reaches the register file in memory (bus
+   * calls, lane addresses) stores a register there first (vflush) or reloads it after (vreload).
+   */
+  vget(r: number, k: number): E;
+  /** Sets chunk k of vector register r. */
+  vset(r: number, k: number, v: E): E;
+  /** Stores register r's locals into the register file in memory. */
+  vflush(r: number): E[];
+  /** Reloads register r's locals from the register file in memory. */
+  vreload(r: number): E[];
   /** The bus transfer of a core-access instruction (vlds/vsts/vadc/vrowd) after its checks. */
   bus(d: DecodedInstruction): E[];
   /** The bus's analog step counter (rdstep). */
@@ -68,14 +80,11 @@ const LOW16 = Array.from({ length: 16 }, (_, i) => 4 * (i >> 1) + (i & 1));
 const i32c = (c: EmitContext, v: number) => c.m.i32.const(v | 0);
 const lget = (c: EmitContext, i: number, t: binaryen.Type) => c.m.local.get(i, t);
 
-function vaddr(c: EmitContext, r: number, k: number): number {
-  return c.L.vregs + r * c.vbytes + 16 * k;
-}
 function vload(c: EmitContext, r: number, k: number): E {
-  return c.m.v128.load(0, 16, c.m.i32.const(vaddr(c, r, k)));
+  return c.vget(r, k);
 }
 function vstore(c: EmitContext, r: number, k: number, v: E): E {
-  return c.m.v128.store(0, 16, c.m.i32.const(vaddr(c, r, k)), v);
+  return c.vset(r, k, v);
 }
 function chunks<T>(c: EmitContext, f: (k: number) => T): T[] {
   return Array.from({ length: c.chunks }, (_, k) => f(k));
@@ -373,7 +382,7 @@ function narrow(hi: boolean, stochastic: boolean): Emitter {
     const base = hi ? c.vbytes / 2 : 0;
     if (stochastic) out.push(m.local.set(c.tv(3), m.i32x4.splat(m.i32.sub(m.i32.shl(i32c(c, 1), sv()), i32c(c, 1)))));
     for (let k = 0; k < c.chunks / 2; k++) {
-      const outAddr = c.L.vregs + d.rd * c.vbytes + base + 16 * k;
+      const outChunk = base / 16 + k;
       let v: E;
       if (!stochastic) {
         v = m.i8x16.narrow_i16x8_s(m.i16x8.shr_s(src(c, 2 * k), sv()), m.i16x8.shr_s(src(c, 2 * k + 1), sv()));
@@ -390,7 +399,7 @@ function narrow(hi: boolean, stochastic: boolean): Emitter {
         const t = (i: number) => lget(c, c.tv(i), B.v128);
         v = m.i8x16.narrow_i16x8_s(m.i16x8.narrow_i32x4_s(t(0), t(1)), m.i16x8.narrow_i32x4_s(t(2), q(3)));
       }
-      out.push(m.v128.store(0, 16, m.i32.const(outAddr), v));
+      out.push(vstore(c, d.rd, outChunk, v));
     }
     return out;
   };
@@ -510,13 +519,13 @@ function vectorLane(base: string, sfx: string | undefined): Emitter | undefined 
         const m = c.m, a = lget(c, c.ti(0), c.B.i32);
         const v = f.w === 8 ? (f.unsigned ? m.i32.load8_u(0, 1, a) : m.i32.load8_s(0, 1, a))
           : f.w === 16 ? (f.unsigned ? m.i32.load16_u(0, 2, a) : m.i32.load16_s(0, 2, a)) : m.i32.load(0, 4, a);
-        return [...laneAddress(c, d, f.w, d.rs1), c.setX(d.rd, v)];
+        return [...laneAddress(c, d, f.w, d.rs1), ...c.vflush(d.rs1), c.setX(d.rd, v)];
       });
     case 'vins':
       return f && ((c, d) => {
         const m = c.m, a = lget(c, c.ti(0), c.B.i32), x = c.x(d.rs1);
         const s = f.w === 8 ? m.i32.store8(0, 1, a, x) : f.w === 16 ? m.i32.store16(0, 2, a, x) : m.i32.store(0, 4, a, x);
-        return [...laneAddress(c, d, f.w, d.rd), s];
+        return [...laneAddress(c, d, f.w, d.rd), ...c.vflush(d.rd), s, ...c.vreload(d.rd)];
       });
     case 'vrand':
       return f && vrand(f.w);

@@ -29,7 +29,24 @@ export const STATUS = {
   HOST: 2,
   /** No translated block starts at pc. */
   MISS: 3,
+  /** `run_hot` does not enter the block at pc: the host calls `run`. */
+  COLD: 4,
 } as const;
+
+/**
+ * The block starts `run_hot` enters: the translation's start pcs and the blocks the host resumes
+ * at when firmware runs between waits (after `wait`, a host-executed instruction, a call's return).
+ */
+export function hotEntries(cfg: ControlFlow, starts: number[]): Set<number> {
+  const hot = new Set<number>();
+  for (const s of starts) if (cfg.byStart.has(s >>> 0)) hot.add(s >>> 0);
+  for (const b of cfg.blocks) {
+    const last = b.instrs[b.instrs.length - 1];
+    const resumes = b.exit === 'wait' || b.exit === 'host' || ((b.exit === 'jal' || b.exit === 'jalr') && last.rd !== 0);
+    if (resumes && cfg.byStart.has(b.end)) hot.add(b.end);
+  }
+  return hot;
+}
 
 /** How core-access instructions reach the bus. */
 export type BusLink =
@@ -55,6 +72,8 @@ export interface ModuleSpec {
   bus: BusLink;
   /** binaryen optimisation level (0 = none). */
   optimizeLevel: number;
+  /** The pcs translation started from (entries of run_hot). */
+  starts: number[];
 }
 
 /** The built module and what the host needs to run it. */
@@ -64,6 +83,8 @@ export interface BuiltModule {
   busInstrs: DecodedInstruction[];
   /** Per block start: cycles of all but the block's last instruction (the budget test). */
   pre: Map<number, number>;
+  /** Block starts the exported `run_hot` enters (others: `run`). */
+  hot: Set<number>;
 }
 
 // Local indices of the run function.
@@ -74,11 +95,58 @@ const L_PC = 34;
 const L_STATUS = 35;
 const L_LABEL = 36;
 const L_TI = 37;
-const N_TI = 4;
+const N_TI = 8;
 const L_TV = L_TI + N_TI;
 
-/** Builds, validates and optimises the module of a program. */
+/** The blocks control reaches from `entries` (dynamic jumps reach the entries again), in address order. */
+function reachable(cfg: ControlFlow, entries: Set<number>): Block[] {
+  const seen = new Set<number>();
+  const work = [...entries];
+  while (work.length > 0) {
+    const pc = work.pop()! >>> 0;
+    const b = cfg.byStart.get(pc);
+    if (!b || seen.has(pc)) continue;
+    seen.add(pc);
+    const last = b.instrs[b.instrs.length - 1];
+    const lastPc = b.end - 4;
+    switch (b.exit) {
+      case 'branch':
+        work.push(lastPc + last.imm, b.end);
+        break;
+      case 'jal':
+        work.push(lastPc + last.imm);
+        break;
+      case 'jalr': {
+        const target = staticJalrTarget(b.instrs.length >= 2 ? b.instrs[b.instrs.length - 2] : null, lastPc - 4, last);
+        if (target !== null) work.push(target);
+        break;
+      }
+      case 'wait':
+      case 'fall':
+        work.push(b.end);
+        break;
+      case 'host':
+        break;
+    }
+  }
+  return cfg.blocks.filter((b) => seen.has(b.start));
+}
+
+/** Vector registers named by an instruction's operands. */
+function vregsOf(d: DecodedInstruction): number[] {
+  return d.def.operands.filter((o) => o.kind === 'vreg').map((o) => d[(o as { field: 'rd' | 'rs1' | 'rs2' }).field]);
+}
+
+/** Builds, validates and optimises the module of a program (without run_hot should binaryen's Relooper fail on it). */
 export function buildModule(Bn: B, spec: ModuleSpec): BuiltModule {
+  try {
+    return build(Bn, spec, true);
+  } catch {
+    return build(Bn, spec, false);
+  }
+}
+
+function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
   const { cfg, L } = spec;
   const vbytes = L.vbytes;
   const chunks = vbytes / 16;
@@ -97,6 +165,10 @@ export function buildModule(Bn: B, spec: ModuleSpec): BuiltModule {
 
     const busInstrs: DecodedInstruction[] = [];
     const pre = new Map<number, number>();
+    // The vector registers the program names live in v128 locals (chunks per register) from L_VR on.
+    const L_VR = L_TV + 4 + chunks;
+    const cached = new Map<number, number>();
+    for (const block of cfg.blocks) for (const d of block.instrs) for (const r of vregsOf(d)) if (!cached.has(r)) cached.set(r, L_VR + cached.size * chunks);
     const i32 = Bn.i32, f64 = Bn.f64, v128 = Bn.v128;
     const lset = (i: number, v: E) => m.local.set(i, v);
     const exitWith = (status: number, pc: E | null, extra: E[] = []) =>
@@ -108,101 +180,120 @@ export function buildModule(Bn: B, spec: ModuleSpec): BuiltModule {
       return out;
     };
 
-    const R = new Bn.Relooper(m);
-    const dispatch = R.addBlockWithSwitch(m.nop(), m.i32.rotr(m.i32.sub(m.local.get(L_PC, i32), m.i32.const(cfg.codeLo)), m.i32.const(2)));
-    const miss = R.addBlock(exitWith(STATUS.MISS, null));
-    const rblock = new Map<Block, number>();
-    // Jumps to addresses without a block go through a block that sets pc, then the dispatch (which misses).
-    const gotos = new Map<number, number>();
-    const goto = (addr: number): number => {
-      const b = cfg.byStart.get(addr >>> 0);
-      if (b) return rblock.get(b)!;
-      let g = gotos.get(addr >>> 0);
-      if (g === undefined) {
-        g = R.addBlock(lset(L_PC, m.i32.const(addr | 0)));
-        R.addBranch(g, dispatch, 0, 0);
-        gotos.set(addr >>> 0, g);
+    /**
+     * The function body over every block. `entries` null: the dispatch enters any block (the host
+     * may resume anywhere); else only those block starts (the rest exit with COLD), and jumps to
+     * them go through the dispatch too, so that an entry's one predecessor is the dispatch: every
+     * loop is then entered at one block, and the Relooper renders firmware loops as plain
+     * WebAssembly loops instead of a label-variable dispatch around the whole program.
+     */
+    const render = (entries: Set<number> | null): E => {
+      const blocks = entries === null ? cfg.blocks : reachable(cfg, entries);
+      const R = new Bn.Relooper(m);
+      const dispatch = R.addBlockWithSwitch(m.nop(), m.i32.rotr(m.i32.sub(m.local.get(L_PC, i32), m.i32.const(cfg.codeLo)), m.i32.const(2)));
+      // Default of the dispatch: no block at pc (MISS), or, in run_hot, none it enters (COLD: the host decides).
+      const miss = R.addBlock(exitWith(entries === null ? STATUS.MISS : STATUS.COLD, null));
+      const rblock = new Map<Block, number>();
+      // Jumps to addresses without a block (and, in run_hot, to entries) go through a block that sets pc, then the dispatch.
+      const gotos = new Map<number, number>();
+      const goto = (addr: number): number => {
+        const b = cfg.byStart.get(addr >>> 0);
+        const rb = b && !entries?.has(b.start) ? rblock.get(b) : undefined;
+        if (rb !== undefined) return rb;
+        let g = gotos.get(addr >>> 0);
+        if (g === undefined) {
+          g = R.addBlock(lset(L_PC, m.i32.const(addr | 0)));
+          R.addBranch(g, dispatch, 0, 0);
+          gotos.set(addr >>> 0, g);
+        }
+        return g;
+      };
+
+      for (const block of blocks) {
+        const costs = block.instrs.map((d) => spec.cost(d.def));
+        const total = costs.reduce((a, b) => a + b, 0);
+        const preCost = total - costs[costs.length - 1];
+        pre.set(block.start, preCost);
+        const code: E[] = [
+          m.if(m.f64.ge(m.f64.add(m.local.get(L_CYC, f64), m.f64.const(preCost)), m.local.get(P_END, f64)),
+            exitWith(STATUS.BUDGET, m.i32.const(block.start))),
+        ];
+        const inline = block.exit === 'fall' ? block.instrs.length : block.instrs.length - 1;
+        let prefix = 0;
+        for (let k = 0; k < inline; k++) {
+          const d = block.instrs[k];
+          const pc = block.start + 4 * k;
+          const bail = ((cyc: number, n: number) => () => exitWith(STATUS.HOST, m.i32.const(pc | 0), addCounts(cyc, n)))(prefix, k);
+          const ctx = context(Bn, m, spec, pc, bail, busInstrs, cached);
+          const emit = spec.allowed(d.def) ? emitterFor(d.def.mnemonic) : undefined;
+          code.push(...(emit ? emit(ctx, d) : [bail()]));
+          prefix += costs[k];
+        }
+        const last = block.instrs[block.instrs.length - 1];
+        const lastPc = block.end - 4;
+        if (block.exit === 'host') {
+          code.push(exitWith(STATUS.HOST, m.i32.const(lastPc | 0), addCounts(prefix, inline)));
+        } else {
+          code.push(...addCounts(total, block.instrs.length));
+          if (block.exit === 'jal') code.push(xset(m, last.rd, m.i32.const((lastPc + 4) | 0)));
+          if (block.exit === 'jalr') {
+            const t = L_TI;
+            code.push(lset(t, m.i32.and(m.i32.add(xget(m, i32, last.rs1), m.i32.const(last.imm)), m.i32.const(-2))));
+            code.push(xset(m, last.rd, m.i32.const((lastPc + 4) | 0)));
+            code.push(lset(L_PC, m.local.get(t, i32)));
+          }
+          if (block.exit === 'wait') {
+            const t = L_TI;
+            code.push(lset(t, xget(m, i32, last.rs1)));
+            code.push(m.if(m.local.get(t, i32), exitWith(STATUS.WAIT, m.i32.const((lastPc + 4) | 0), [m.i32.store(0, 4, m.i32.const(L.waitSteps), m.local.get(t, i32))])));
+          }
+        }
+        rblock.set(block, R.addBlock(m.block(null, code)));
       }
-      return g;
+
+      for (const block of blocks) {
+        const from = rblock.get(block)!;
+        const last = block.instrs[block.instrs.length - 1];
+        const lastPc = block.end - 4;
+        switch (block.exit) {
+          case 'branch':
+            R.addBranch(from, goto(lastPc + last.imm), branchCondition(m, i32, last), 0);
+            R.addBranch(from, goto(block.end), 0, 0);
+            break;
+          case 'jal':
+            R.addBranch(from, goto(lastPc + last.imm), 0, 0);
+            break;
+          case 'jalr': {
+            const prev = block.instrs.length >= 2 ? block.instrs[block.instrs.length - 2] : null;
+            const target = staticJalrTarget(prev, lastPc - 4, last);
+            R.addBranch(from, target !== null && cfg.byStart.has(target) ? goto(target) : dispatch, 0, 0);
+            break;
+          }
+          case 'wait':
+          case 'fall':
+            R.addBranch(from, goto(block.end), 0, 0);
+            break;
+          case 'host':
+            break;
+        }
+        if (entries === null || entries.has(block.start)) R.addBranchForSwitch(dispatch, from, [(block.start - cfg.codeLo) >>> 2], 0);
+      }
+      R.addBranchForSwitch(dispatch, miss, [], 0);
+      return R.renderAndDispose(dispatch, L_LABEL);
     };
-
-    for (const block of cfg.blocks) {
-      const costs = block.instrs.map((d) => spec.cost(d.def));
-      const total = costs.reduce((a, b) => a + b, 0);
-      const preCost = total - costs[costs.length - 1];
-      pre.set(block.start, preCost);
-      const code: E[] = [
-        m.if(m.f64.ge(m.f64.add(m.local.get(L_CYC, f64), m.f64.const(preCost)), m.local.get(P_END, f64)),
-          exitWith(STATUS.BUDGET, m.i32.const(block.start))),
-      ];
-      const inline = block.exit === 'fall' ? block.instrs.length : block.instrs.length - 1;
-      let prefix = 0;
-      for (let k = 0; k < inline; k++) {
-        const d = block.instrs[k];
-        const pc = block.start + 4 * k;
-        const bail = ((cyc: number, n: number) => () => exitWith(STATUS.HOST, m.i32.const(pc | 0), addCounts(cyc, n)))(prefix, k);
-        const ctx = context(Bn, m, spec, pc, bail, busInstrs);
-        const emit = spec.allowed(d.def) ? emitterFor(d.def.mnemonic) : undefined;
-        code.push(...(emit ? emit(ctx, d) : [bail()]));
-        prefix += costs[k];
-      }
-      const last = block.instrs[block.instrs.length - 1];
-      const lastPc = block.end - 4;
-      if (block.exit === 'host') {
-        code.push(exitWith(STATUS.HOST, m.i32.const(lastPc | 0), addCounts(prefix, inline)));
-      } else {
-        code.push(...addCounts(total, block.instrs.length));
-        if (block.exit === 'jal') code.push(xset(m, last.rd, m.i32.const((lastPc + 4) | 0)));
-        if (block.exit === 'jalr') {
-          const t = L_TI;
-          code.push(lset(t, m.i32.and(m.i32.add(xget(m, i32, last.rs1), m.i32.const(last.imm)), m.i32.const(-2))));
-          code.push(xset(m, last.rd, m.i32.const((lastPc + 4) | 0)));
-          code.push(lset(L_PC, m.local.get(t, i32)));
-        }
-        if (block.exit === 'wait') {
-          const t = L_TI;
-          code.push(lset(t, xget(m, i32, last.rs1)));
-          code.push(m.if(m.local.get(t, i32), exitWith(STATUS.WAIT, m.i32.const((lastPc + 4) | 0), [m.i32.store(0, 4, m.i32.const(L.waitSteps), m.local.get(t, i32))])));
-        }
-      }
-      rblock.set(block, R.addBlock(m.block(null, code)));
-    }
-
-    for (const block of cfg.blocks) {
-      const from = rblock.get(block)!;
-      const last = block.instrs[block.instrs.length - 1];
-      const lastPc = block.end - 4;
-      switch (block.exit) {
-        case 'branch':
-          R.addBranch(from, goto(lastPc + last.imm), branchCondition(m, i32, last), 0);
-          R.addBranch(from, goto(block.end), 0, 0);
-          break;
-        case 'jal':
-          R.addBranch(from, goto(lastPc + last.imm), 0, 0);
-          break;
-        case 'jalr': {
-          const prev = block.instrs.length >= 2 ? block.instrs[block.instrs.length - 2] : null;
-          const target = staticJalrTarget(prev, lastPc - 4, last);
-          R.addBranch(from, target !== null && cfg.byStart.has(target) ? goto(target) : dispatch, 0, 0);
-          break;
-        }
-        case 'wait':
-        case 'fall':
-          R.addBranch(from, goto(block.end), 0, 0);
-          break;
-        case 'host':
-          break;
-      }
-      R.addBranchForSwitch(dispatch, from, [(block.start - cfg.codeLo) >>> 2], 0);
-    }
-    R.addBranchForSwitch(dispatch, miss, [], 0);
-    const body = R.renderAndDispose(dispatch, L_LABEL);
 
     const load: E[] = [];
     const flush: E[] = [];
     for (let r = 1; r < 32; r++) {
       load.push(lset(r, m.i32.load(0, 4, m.i32.const(L.x + 4 * r))));
       flush.push(m.i32.store(0, 4, m.i32.const(L.x + 4 * r), m.local.get(r, i32)));
+    }
+    for (const [r, at] of cached) {
+      for (let k = 0; k < chunks; k++) {
+        const a = m.i32.const(L.vregs + r * vbytes + 16 * k);
+        load.push(lset(at + k, m.v128.load(0, 16, a)));
+        flush.push(m.v128.store(0, 16, m.i32.const(L.vregs + r * vbytes + 16 * k), m.local.get(at + k, v128)));
+      }
     }
     load.push(lset(L_PC, m.i32.load(0, 4, m.i32.const(L.pc))), lset(L_CYC, m.f64.load(0, 8, m.i32.const(L.cycles))), lset(L_INS, m.f64.load(0, 8, m.i32.const(L.instructions))));
     flush.push(
@@ -212,22 +303,27 @@ export function buildModule(Bn: B, spec: ModuleSpec): BuiltModule {
     );
     const vars = [
       ...Array<number>(31).fill(i32), f64, f64, i32, i32, i32,
-      ...Array<number>(N_TI).fill(i32), ...Array<number>(4 + chunks).fill(v128),
+      ...Array<number>(N_TI).fill(i32), ...Array<number>(4 + chunks).fill(v128), ...Array<number>(cached.size * chunks).fill(v128),
     ];
-    m.addFunction('run', Bn.createType([f64]), i32, vars, m.block(null, [
-      ...load,
-      m.block('exit', [body]),
-      ...flush,
-      m.return(m.local.get(L_STATUS, i32)),
-    ], i32));
-    m.addFunctionExport('run', 'run');
+    const fn = (name: string, entries: Set<number> | null) => {
+      m.addFunction(name, Bn.createType([f64]), i32, vars, m.block(null, [
+        ...load.map((e) => m.copyExpression(e)),
+        m.block('exit', [render(entries)]),
+        ...flush.map((e) => m.copyExpression(e)),
+        m.return(m.local.get(L_STATUS, i32)),
+      ], i32));
+      m.addFunctionExport(name, name);
+    };
+    const hot = withHot ? hotEntries(cfg, spec.starts) : new Set<number>();
+    fn('run', null);
+    if (withHot) fn('run_hot', hot);
     if (!m.validate()) throw new Error('translator: the generated module does not validate');
     if (spec.optimizeLevel > 0) {
       Bn.setOptimizeLevel(spec.optimizeLevel);
       Bn.setShrinkLevel(0);
       m.optimize();
     }
-    return { binary: m.emitBinary(), busInstrs, pre };
+    return { binary: m.emitBinary(), busInstrs, pre, hot };
   } finally {
     m.dispose();
   }
@@ -254,8 +350,17 @@ function branchCondition(m: binaryen.Module, i32: number, d: DecodedInstruction)
 }
 
 /** The emit context of one instruction. */
-function context(Bn: B, m: binaryen.Module, spec: ModuleSpec, pc: number, bail: () => E, busInstrs: DecodedInstruction[]): EmitContext {
-  const i32 = Bn.i32;
+function context(Bn: B, m: binaryen.Module, spec: ModuleSpec, pc: number, bail: () => E, busInstrs: DecodedInstruction[], cached: Map<number, number>): EmitContext {
+  const i32 = Bn.i32, v128 = Bn.v128;
+  const L = spec.L, chunks = L.vbytes / 16;
+  const vmem = (r: number, k: number) => m.i32.const(L.vregs + r * L.vbytes + 16 * k);
+  const local = (r: number) => {
+    const at = cached.get(r);
+    if (at === undefined) throw new Error(`translator: vector register v${r} has no locals`);
+    return at;
+  };
+  const vflush = (r: number) => Array.from({ length: chunks }, (_, k) => m.v128.store(0, 16, vmem(r, k), m.local.get(local(r) + k, v128)));
+  const vreload = (r: number) => Array.from({ length: chunks }, (_, k) => m.local.set(local(r) + k, m.v128.load(0, 16, vmem(r, k))));
   const c: EmitContext = {
     B: Bn, m, L: spec.L, vbytes: spec.L.vbytes, chunks: spec.L.vbytes / 16,
     rows: spec.rows, columns: spec.columns, fixedWeights: spec.fixedWeights,
@@ -263,6 +368,11 @@ function context(Bn: B, m: binaryen.Module, spec: ModuleSpec, pc: number, bail: 
     x: (r) => xget(m, i32, r),
     setX: (r, v) => xset(m, r, v),
     bail,
+    // A register no operand names is only ever read as an unused operand (lanewise code of ops with a scalar operand): memory.
+    vget: (r, k) => (cached.has(r) ? m.local.get(local(r) + k, v128) : m.v128.load(0, 16, vmem(r, k))),
+    vset: (r, k, v) => (cached.has(r) ? m.local.set(local(r) + k, v) : m.v128.store(0, 16, vmem(r, k), v)),
+    vflush,
+    vreload,
     ti: (k) => {
       if (k >= N_TI) throw new Error(`translator: i32 temporary ${k} out of range`);
       return L_TI + k;
@@ -278,7 +388,13 @@ function context(Bn: B, m: binaryen.Module, spec: ModuleSpec, pc: number, bail: 
           id = busInstrs.length;
           busInstrs.push(d);
         }
-        return m.call('bus', [m.i32.const(id), xget(m, i32, d.rs1), xget(m, i32, d.rs2)], Bn.none);
+        // The host works on the register file in memory.
+        const regs = vregsOf(d);
+        return m.block(null, [
+          ...regs.flatMap(vflush),
+          m.call('bus', [m.i32.const(id), xget(m, i32, d.rs1), xget(m, i32, d.rs2)], Bn.none),
+          ...regs.flatMap(vreload),
+        ]);
       };
       if (spec.bus.kind === 'kernel') {
         const fast = spec.bus.emit(c, d, host);

@@ -107,7 +107,11 @@ export function translatable(chip: ProcessorChip): boolean {
 }
 
 interface Loaded {
+  /** Enters at any block start. */
   run: (end: number) => number;
+  /** Enters at the blocks of `hot` only (firmware loops render as plain WebAssembly loops there). */
+  runHot: (end: number) => number;
+  hot: Set<number>;
   pre: Map<number, number>;
   busInstrs: DecodedInstruction[];
   busRegs: { rs1: boolean; rs2: boolean }[];
@@ -285,7 +289,7 @@ export class TranslatedProcessor implements FirmwareProcessor {
         V.cycles = M.cycles;
         V.instructions = M.instructions;
         this.stats.enters++;
-        const status = mod!.run(end);
+        const status = mod!.hot.has(M.pc) ? mod!.runHot(end) : mod!.run(end);
         this.opts.kernels?.sync?.();
         V.refresh();
         M.pc = V.pc;
@@ -295,7 +299,9 @@ export class TranslatedProcessor implements FirmwareProcessor {
           M.stop = { reason: 'wait', steps: V.waitSteps };
           break;
         }
-        if (status === STATUS.MISS) this.noteMiss(M.pc);
+        // COLD: run_hot does not enter at pc; run does, if a block starts there (else it is a miss).
+        if (status === STATUS.COLD && mod!.pre.has(M.pc)) continue;
+        if (status === STATUS.MISS || status === STATUS.COLD) this.noteMiss(M.pc);
         mustStep = status === STATUS.HOST;
         continue;
       }
@@ -391,6 +397,7 @@ export class TranslatedProcessor implements FirmwareProcessor {
       cost: (def) => M.costOf(def), allowed: (def) => M.isAllowed(def),
       bus: this.opts.kernels?.link ?? { kind: 'import' },
       optimizeLevel: this.opts.optimizeLevel ?? 0,
+      starts,
     });
     const busRegs = built.busInstrs.map((d) => ({
       rs1: d.def.operands.some((o) => o.kind === 'xreg' && o.field === 'rs1'),
@@ -406,6 +413,8 @@ export class TranslatedProcessor implements FirmwareProcessor {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(built.binary as Uint8Array<ArrayBuffer>), imports);
     this.mod = {
       run: instance.exports.run as (end: number) => number,
+      runHot: instance.exports.run_hot as (end: number) => number,
+      hot: built.hot,
       pre: built.pre, busInstrs: built.busInstrs, busRegs,
       codeLo: cfg.codeLo, codeHi: cfg.codeHi, code: V.mem.slice(cfg.codeLo, cfg.codeHi),
     };

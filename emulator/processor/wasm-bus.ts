@@ -14,6 +14,7 @@ import type { ChipSpecT } from '../../chip/spec.js';
 import type { ChipConfig } from '../chip-interface.js';
 import type { Engine } from '../engine.js';
 import type { KernelMemory } from '../wasm.js';
+import type { DecodedInstruction } from '../../isa/types.js';
 import type { ProcessorBus } from './bus.js';
 import { Processor, type ProcessorOptions } from './interpreter.js';
 import type { EmitContext } from './translator-emit.js';
@@ -165,23 +166,24 @@ export function kernelBusLink(kernelExports: Record<string, unknown>, table: num
       const call = (name: string, args: E[], returns: boolean) => m.call(name, [T, ...args], returns ? i32 : none);
       // A kernel that returns 1 left the instruction to the host.
       const orHost = (e: E) => [m.if(e, host())];
+      // Kernels read a source register from, and write a destination register into, the register file in memory.
+      const reads = (code: E[]) => [...c.vflush(d.rd), ...code];
+      const writes = (code: E[]) => [...code, ...c.vreload(d.rd)];
       switch (base) {
         case 'vlds':
-          return float ? orHost(call('pbus_lds_f', [c.x(d.rs1), c.x(d.rs2), lanes, vreg], true)) : null;
+          return float ? rowAccess(c, d, table, false, writes(orHost(call('pbus_lds_f', [c.x(d.rs1), c.x(d.rs2), lanes, vreg], true)))) : null;
         case 'vsts':
-          return float ? orHost(call('pbus_sts_f', [c.x(d.rs1), c.x(d.rs2), lanes, vreg], true)) : null;
+          return float ? rowAccess(c, d, table, true, reads(orHost(call('pbus_sts_f', [c.x(d.rs1), c.x(d.rs2), lanes, vreg], true)))) : null;
         case 'vadc':
-          // z (6), a lif neuron's refractory state, is not in the rate columns' tables: the host path reads it.
-          if (d.rs1 >= 6) return null;
-          if (float) return [call('pbus_adc_f', [m.i32.const(d.rs1), c.x(d.rs2), lanes, vreg], false)];
-          return opts.adcNoise ? null : [call('pbus_adc_i', [m.i32.const(d.rs1), c.x(d.rs2), lanes, vreg, m.i32.const(w)], false)];
+          if (float) return writes([call('pbus_adc_f', [m.i32.const(d.rs1), c.x(d.rs2), lanes, vreg], false)]);
+          return opts.adcNoise ? null : writes([call('pbus_adc_i', [m.i32.const(d.rs1), c.x(d.rs2), lanes, vreg, m.i32.const(w)], false)]);
         case 'vrowd':
-          if (float) return [call('pbus_rowd_f', [c.x(d.rs1), lanes, vreg], false)];
-          return opts.adcNoise ? null : [call('pbus_rowd_i', [c.x(d.rs1), lanes, vreg, m.i32.const(w)], false)];
+          if (float) return writes([call('pbus_rowd_f', [c.x(d.rs1), lanes, vreg], false)]);
+          return opts.adcNoise ? null : writes([call('pbus_rowd_i', [c.x(d.rs1), lanes, vreg, m.i32.const(w)], false)]);
         case 'vldp':
-          return float ? orHost(call('pbus_ldp_f', [m.i32.const(d.rs1), c.x(d.rs2), lanes, vreg], true)) : null;
+          return float ? writes(orHost(call('pbus_ldp_f', [m.i32.const(d.rs1), c.x(d.rs2), lanes, vreg], true))) : null;
         case 'vstp':
-          return float ? orHost(call('pbus_stp_f', [m.i32.const(d.rs1), c.x(d.rs2), lanes, vreg], true)) : null;
+          return float ? reads(orHost(call('pbus_stp_f', [m.i32.const(d.rs1), c.x(d.rs2), lanes, vreg], true))) : null;
         default:
           return null;
       }
@@ -200,6 +202,69 @@ export function kernelBusLink(kernelExports: Record<string, unknown>, table: num
       }
     : undefined;
   return { exports: kernelExports, link, sync };
+}
+
+/**
+ * vlds.f / vsts.f inline, for the rows kernels/bus.ts serves on its common paths, doing exactly what
+ * pbus_lds_f / pbus_sts_f do there. With n the lanes the row's block and the array hold from col0
+ * on (a multiple of 4, at least 4, col0 inside the block):
+ *   float rows (4 bytes per column)  chunks below n load from / store to the weights directly,
+ *                                    chunks past them read 0 (stores leave them);
+ *   transpose feedback rows          loads gather the strided column, chunks past n read 0;
+ *                                    stores are dropped and counted at header + 48.
+ * Anything else runs `slow` (the kernel call). The row and column were checked against the array before.
+ */
+function rowAccess(c: EmitContext, d: DecodedInstruction, table: number, store: boolean, slow: E[]): E[] {
+  const m = c.m, i32 = c.B.i32;
+  const lanes = c.vbytes / 4;
+  const rec = c.ti(1), off = c.ti(2), at = c.ti(3), n = c.ti(4), kind = c.ti(5), ok = c.ti(6);
+  const get = (i: number) => m.local.get(i, i32);
+  const field = (o: number) => m.i32.load(o, 4, get(rec));
+  const k32 = (v: number) => m.i32.const(v);
+  const zero = () => m.v128.const(new Array(16).fill(0));
+  const full = () => m.i32.eq(get(n), k32(lanes));
+  // Chunk by chunk: `inside` for chunks below n, `outside` (may be null) for the rest; one straight path when n covers the register.
+  const chunked = (inside: (k: number) => E, outside: ((k: number) => E) | null): E => {
+    const all: E[] = [], part: E[] = [];
+    for (let k = 0; k < c.chunks; k++) {
+      all.push(inside(k));
+      const test = m.i32.lt_s(k32(4 * k), get(n));
+      part.push(outside ? m.if(test, inside(k), outside(k)) : m.if(test, inside(k)));
+    }
+    return m.if(full(), m.block(null, all), m.block(null, part));
+  };
+  let floatRow: E, feedbackRow: E;
+  if (store) {
+    floatRow = chunked((k) => m.v128.store(16 * k, 4, get(at), c.vget(d.rd, k)), null);
+    feedbackRow = m.i32.store(48, 4, k32(table), m.i32.add(m.i32.load(48, 4, k32(table)), k32(1)));
+  } else {
+    floatRow = chunked((k) => c.vset(d.rd, k, m.v128.load(16 * k, 4, get(at))), (k) => c.vset(d.rd, k, zero()));
+    // The gather: lane i of chunk k at at + (4k + i) * step (bits copied as i32).
+    const step = () => field(16);
+    const lane = (k: number, i: number) => m.i32.load(0, 4, m.i32.add(get(at), m.i32.mul(k32(4 * k + i), step())));
+    const gather = (k: number) => {
+      let v = m.i32x4.splat(lane(k, 0));
+      for (let i = 1; i < 4; i++) v = m.i32x4.replace_lane(v, i, lane(k, i));
+      return c.vset(d.rd, k, v);
+    };
+    feedbackRow = m.block(null, [m.local.set(at, m.i32.add(field(4), m.i32.mul(get(off), step()))), chunked(gather, (k) => c.vset(d.rd, k, zero()))]);
+  }
+  const clampN = (b: () => E) => m.local.set(n, m.select(m.i32.lt_s(get(n), b()), get(n), b()));
+  return [
+    m.local.set(rec, m.i32.add(k32(table + HEADER_BYTES), m.i32.shl(c.x(d.rs1), k32(5)))),
+    m.local.set(kind, field(0)),
+    m.local.set(off, m.i32.sub(c.x(d.rs2), field(8))),
+    // n = min(lanes, bcols - off, columns - col0)
+    m.local.set(n, m.i32.sub(field(12), get(off))),
+    clampN(() => k32(lanes)),
+    clampN(() => m.i32.sub(k32(c.columns), c.x(d.rs2))),
+    m.local.set(ok, m.i32.and(m.i32.and(m.i32.ge_s(get(off), k32(0)), m.i32.gt_s(get(n), k32(0))), m.i32.eqz(m.i32.and(get(n), k32(3))))),
+    m.if(
+      m.i32.and(get(ok), m.i32.and(m.i32.eq(get(kind), k32(ROW_KIND.float)), m.i32.eq(field(16), k32(4)))),
+      m.block(null, [m.local.set(at, m.i32.add(field(4), m.i32.shl(get(off), k32(2)))), floatRow]),
+      m.if(m.i32.and(get(ok), m.i32.eq(get(kind), k32(ROW_KIND.floatRead))), feedbackRow, m.block(null, slow)),
+    ),
+  ];
 }
 
 /**
