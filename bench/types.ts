@@ -10,7 +10,7 @@ export interface Skipped {
 export type BenchKind = 'forward' | 'train' | 'compile';
 
 /** Which implementation a benchmark times. */
-export type BenchImplementation = 'native' | 'reference' | 'engine' | 'compiler';
+export type BenchImplementation = 'native' | 'reference' | 'engine' | 'firmware' | 'compiler';
 
 /** Per suite run: options shared by every benchmark. */
 export interface BenchContext {

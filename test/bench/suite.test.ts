@@ -81,10 +81,11 @@ describe('summarise and ratios', () => {
   it('a filter keeps the baselines its ratios need', () => {
     const all = listBenchmarks();
     const names = selectBenchmarks(all, 'le-mlp-784-300-100-10-train').map((b) => b.name);
-    // (the two-thread benchmark matches the filter too; its single-thread baseline is already in)
+    // (the two-thread and firmware benchmarks match the filter too; their baselines are already in)
     expect(names).toEqual([
       'le-mlp-784-300-100-10-native-train', 'le-mlp-784-300-100-10-reference-train', 'le-mlp-784-300-100-10-train',
       'le-mlp-784-300-100-10-train-2threads',
+      'le-mlp-784-300-100-10-train-firmware-translated', 'le-mlp-784-300-100-10-train-firmware-translated-mnist',
     ]);
     expect(selectBenchmarks(all, 'train-2threads').map((b) => b.name)).toEqual([
       'le-mlp-784-300-100-10-native-train', 'le-mlp-784-300-100-10-reference-train', 'le-mlp-784-300-100-10-train',
