@@ -11,6 +11,7 @@ import { loadChip } from '../chip/presets.js';
 import { toolVersion } from '../common/paths.js';
 import { compileBenchmark } from './compile-bench.js';
 import { leStepFlops } from './flops.js';
+import { leChipBenchmarks } from './le-chip-bench.js';
 import { leFirmwareBenchmarks } from './le-firmware-bench.js';
 import { leMlpBenchmarks } from './le-mlp-bench.js';
 import { threadsBenchmarks } from './threads-bench.js';
@@ -40,6 +41,7 @@ function registerDefaults(): void {
   for (const b of leMlpBenchmarks()) registerBenchmark(b);
   for (const b of threadsBenchmarks()) registerBenchmark(b);
   for (const b of leFirmwareBenchmarks()) registerBenchmark(b);
+  for (const b of leChipBenchmarks()) registerBenchmark(b);
   registerBenchmark(lifBss2Benchmark());
   registerBenchmark(compileBenchmark());
 }

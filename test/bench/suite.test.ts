@@ -86,6 +86,8 @@ describe('summarise and ratios', () => {
       'le-mlp-784-300-100-10-native-train', 'le-mlp-784-300-100-10-reference-train', 'le-mlp-784-300-100-10-train',
       'le-mlp-784-300-100-10-train-2threads',
       'le-mlp-784-300-100-10-train-firmware-translated', 'le-mlp-784-300-100-10-train-firmware-translated-mnist',
+      'le-mlp-784-300-100-10-train-firmware-interpreted', 'le-mlp-784-300-100-10-train-bss2-6bit-mismatch',
+      'le-mlp-784-300-100-10-train-bss2-6bit-mismatch-kernel',
     ]);
     expect(selectBenchmarks(all, 'train-2threads').map((b) => b.name)).toEqual([
       'le-mlp-784-300-100-10-native-train', 'le-mlp-784-300-100-10-reference-train', 'le-mlp-784-300-100-10-train',
