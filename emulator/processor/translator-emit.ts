@@ -47,9 +47,10 @@ export interface EmitContext {
   /** Index of v128 temporary k (k < 4 + chunks). */
   tv(k: number): number;
   /**
-   * Chunk k of vector register r. The module keeps the registers the program names in v128 locals
-   * (loaded on entry, stored on every exit); code that reaches the register file in memory (bus
-   * calls, lane addresses) stores a register there first (vflush) or reloads it after (vreload).
+   * Chunk k of vector register r: in the register file in memory, or, with the module option
+   * vectorLocals, in v128 locals (loaded on entry, stored on every exit), in which case code that
+   * reaches the register file in memory (bus calls, lane addresses) stores a register there first
+   * (vflush) or reloads it after (vreload); both are no-ops without it.
    */
   vget(r: number, k: number): E;
   /** Sets chunk k of vector register r. */

@@ -87,6 +87,8 @@ export interface TranslatedOptions extends ProcessorOptions {
   translateAfter?: number;
   /** binaryen optimisation level of the module (default 0: V8 optimises the code as well, measured no faster at 1 or 2, and translating takes 3-5 times longer). */
   optimizeLevel?: number;
+  /** Vector registers in v128 locals across the translated function (translator-module.ts ModuleSpec.vectorLocals; default off). */
+  vectorLocals?: boolean;
 }
 
 let lib: B | undefined;
@@ -397,6 +399,7 @@ export class TranslatedProcessor implements FirmwareProcessor {
       cost: (def) => M.costOf(def), allowed: (def) => M.isAllowed(def),
       bus: this.opts.kernels?.link ?? { kind: 'import' },
       optimizeLevel: this.opts.optimizeLevel ?? 0,
+      vectorLocals: this.opts.vectorLocals ?? false,
       starts,
     });
     const busRegs = built.busInstrs.map((d) => ({

@@ -175,6 +175,8 @@ export function kernelBusLink(kernelExports: Record<string, unknown>, table: num
         case 'vsts':
           return float ? rowAccess(c, d, table, true, reads(orHost(call('pbus_sts_f', [c.x(d.rs1), c.x(d.rs2), lanes, vreg], true)))) : null;
         case 'vadc':
+          // z (6), a lif neuron's refractory state, is not in the rate columns' tables: the host path reads it.
+          if (d.rs1 >= 6) return null;
           if (float) return writes([call('pbus_adc_f', [m.i32.const(d.rs1), c.x(d.rs2), lanes, vreg], false)]);
           return opts.adcNoise ? null : writes([call('pbus_adc_i', [m.i32.const(d.rs1), c.x(d.rs2), lanes, vreg, m.i32.const(w)], false)]);
         case 'vrowd':

@@ -50,7 +50,7 @@ export interface LockstepOptions {
   /** run() calls before giving up (a program that does not halt). */
   maxCalls?: number;
   /** Options of the translated processor. */
-  translated?: { translateAfter?: number; optimizeLevel?: number };
+  translated?: { translateAfter?: number; optimizeLevel?: number; vectorLocals?: boolean };
   adcNoiseLsb?: number;
   /** The two sides' buses (default: seeded MockBuses), how to compare them, and options of the translated side (a fast bus). */
   buses?: { a: ProcessorBus; b: ProcessorBus; compare(where: string): void; translatedOptions?: Partial<TranslatedOptions> };
