@@ -304,7 +304,7 @@ function fracMul(c: EmitContext, f: Form, a: () => E, b: () => E): E {
 }
 
 /** A float result with NaN lanes replaced by the canonical NaN 0x7fc00000 (isa/table.ts CANONICAL_NAN); tv(3) holds r meanwhile. */
-function canonical(c: EmitContext, r: E): E {
+export function canonical(c: EmitContext, r: E): E {
   const m = c.m, t = c.tv(3), V = c.B.v128;
   return m.v128.bitselect(m.i32x4.splat(m.i32.const(CANONICAL_NAN)), m.local.tee(t, r, V), m.f32x4.ne(m.local.get(t, V), m.local.get(t, V)));
 }

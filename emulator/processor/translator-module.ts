@@ -58,7 +58,15 @@ export type BusLink =
    * instruction (null: the imported host function serves it); `host()` builds that host call, for
    * the cases a kernel hands back.
    */
-  | { kind: 'kernel'; emit: (c: EmitContext, d: DecodedInstruction, host: () => E) => E[] | null; imports: { name: string; params: number; returns: boolean }[] };
+  | {
+    kind: 'kernel'; emit: (c: EmitContext, d: DecodedInstruction, host: () => E) => E[] | null; imports: { name: string; params: number; returns: boolean }[];
+    /**
+     * The row-segment update `vlds.f A, R, C; vmul.f P, E, S; vadd.f A, A, P; vsts.f A, R, C`
+     * (translator-module.ts rowUpdateAt) in one pass over the chunks, for the rows where its
+     * conditions hold, else `unfused` (the four instructions' own code). c is the vlds's context.
+     */
+    fuseRowUpdate?: (c: EmitContext, ds: DecodedInstruction[], unfused: E[]) => E[];
+  };
 
 /** What a program's module is built from. */
 export interface ModuleSpec {
@@ -226,13 +234,31 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
         ];
         const inline = block.exit === 'fall' ? block.instrs.length : block.instrs.length - 1;
         let prefix = 0;
-        for (let k = 0; k < inline; k++) {
+        const one = (k: number, cyc: number): { ctx: EmitContext; code: E[] } => {
           const d = block.instrs[k];
           const pc = block.start + 4 * k;
-          const bail = ((cyc: number, n: number) => () => exitWith(STATUS.HOST, m.i32.const(pc | 0), addCounts(cyc, n)))(prefix, k);
+          const bail = () => exitWith(STATUS.HOST, m.i32.const(pc | 0), addCounts(cyc, k));
           const ctx = context(Bn, m, spec, pc, bail, busInstrs, cached);
           const emit = spec.allowed(d.def) ? emitterFor(d.def.mnemonic) : undefined;
-          code.push(...(emit ? emit(ctx, d) : [bail()]));
+          return { ctx, code: emit ? emit(ctx, d) : [bail()] };
+        };
+        for (let k = 0; k < inline; k++) {
+          if (spec.bus.kind === 'kernel' && spec.bus.fuseRowUpdate && !spec.vectorLocals && k + 3 < inline
+            && rowUpdateAt(block.instrs, k) && block.instrs.slice(k, k + 4).every((d) => spec.allowed(d.def))) {
+            // Each instruction's own code (with its own bail-out counts) for the rows the fused pass does not take.
+            const unfused: E[] = [];
+            let first: EmitContext | null = null;
+            for (let j = 0; j < 4; j++) {
+              const o = one(k + j, prefix);
+              first ??= o.ctx;
+              unfused.push(...o.code);
+              prefix += costs[k + j];
+            }
+            code.push(...spec.bus.fuseRowUpdate(first!, block.instrs.slice(k, k + 4), unfused));
+            k += 3;
+            continue;
+          }
+          code.push(...one(k, prefix).code);
           prefix += costs[k];
         }
         const last = block.instrs[block.instrs.length - 1];
@@ -448,4 +474,19 @@ function addRng4(Bn: B, m: binaryen.Module, L: StateLayout): void {
     m.v128.store(3 * stride, 16, p(), g(4)),
     g(5),
   ], v));
+}
+
+/**
+ * Whether instructions k..k+3 are the row-segment update `vlds.f A, R, C; vmul.f P, E, S;
+ * vadd.f A, A, P; vsts.f A, R, C` with A, P distinct from each other and from E and S, so that
+ * doing it chunk by chunk gives what the four instructions give one after the other.
+ */
+export function rowUpdateAt(ds: DecodedInstruction[], k: number): boolean {
+  const [l, mu, ad, st] = ds.slice(k, k + 4);
+  if (!l || !mu || !ad || !st) return false;
+  if (l.def.mnemonic !== 'vlds.f' || mu.def.mnemonic !== 'vmul.f' || ad.def.mnemonic !== 'vadd.f' || st.def.mnemonic !== 'vsts.f') return false;
+  const A = l.rd, P = mu.rd, E = mu.rs1, S = mu.rs2;
+  if (ad.rd !== A || ad.rs1 !== A || ad.rs2 !== P) return false;
+  if (st.rd !== A || st.rs1 !== l.rs1 || st.rs2 !== l.rs2) return false;
+  return A !== P && A !== E && A !== S && P !== E && P !== S;
 }

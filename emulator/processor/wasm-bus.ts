@@ -17,7 +17,7 @@ import type { KernelMemory } from '../wasm.js';
 import type { DecodedInstruction } from '../../isa/types.js';
 import type { ProcessorBus } from './bus.js';
 import { Processor, type ProcessorOptions } from './interpreter.js';
-import type { EmitContext } from './translator-emit.js';
+import { canonical, type EmitContext } from './translator-emit.js';
 import type { BusLink } from './translator-module.js';
 import {
   AUTO_TRANSLATE_AFTER, translatable, translatedStateBytes, TranslatedProcessor, type FirmwareProcessor, type KernelBusLink, type ProcessorMode, type TranslatedOptions,
@@ -191,6 +191,7 @@ export function kernelBusLink(kernelExports: Record<string, unknown>, table: num
       }
     },
   };
+  if (!process.env.LECHIP_TRANSLATOR_NO_FUSE) link.fuseRowUpdate = (c, ds, unfused) => fusedRowUpdate(c, ds, table, unfused);
   // Writes the kernels dropped on transpose feedback rows go to the bus's counter, as CoreBus counts its own.
   const counted = opts.bus as (ProcessorBus & { droppedWrites?: number }) | undefined;
   let u = new Uint32Array(0);
@@ -266,6 +267,58 @@ function rowAccess(c: EmitContext, d: DecodedInstruction, table: number, store: 
       m.block(null, [m.local.set(at, m.i32.add(field(4), m.i32.shl(get(off), k32(2)))), floatRow]),
       m.if(m.i32.and(get(ok), m.i32.eq(get(kind), k32(ROW_KIND.floatRead))), feedbackRow, m.block(null, slow)),
     ),
+  ];
+}
+
+/**
+ * `vlds.f A, R, C; vmul.f P, E, S; vadd.f A, A, P; vsts.f A, R, C` (translator-module.ts
+ * rowUpdateAt) in one pass over the chunks when R and C are inside the array and R is a float row
+ * whose block and the array hold all the register's lanes from C on: per chunk, w from the weights,
+ * P = canonical(E * S), A = canonical(w + P), the weights = A. The registers and the weights end as
+ * the four instructions leave them (A, P, E, S distinct; the weights are not the register file);
+ * else the instructions' own code runs (`unfused`), traps and host calls included.
+ */
+function fusedRowUpdate(c: EmitContext, ds: DecodedInstruction[], table: number, unfused: E[]): E[] {
+  const m = c.m, i32 = c.B.i32, v128 = c.B.v128;
+  const [l, mu] = ds;
+  const A = l.rd, P = mu.rd, Ev = mu.rs1, S = mu.rs2;
+  const lanes = c.vbytes / 4;
+  const rec = c.ti(1), off = c.ti(2), at = c.ti(3);
+  const get = (i: number) => m.local.get(i, i32);
+  const field = (o: number) => m.i32.load(o, 4, get(rec));
+  const k32 = (v: number) => m.i32.const(v);
+  const row = () => c.x(l.rs1), col = () => c.x(l.rs2);
+  const fast: E[] = [];
+  for (let k = 0; k < c.chunks; k++) {
+    const w = c.tv(0), pr = c.tv(1);
+    fast.push(
+      m.local.set(w, m.v128.load(16 * k, 4, get(at))),
+      m.local.set(pr, canonical(c, m.f32x4.mul(c.vget(Ev, k), c.vget(S, k)))),
+      c.vset(P, k, m.local.get(pr, v128)),
+      m.local.set(w, canonical(c, m.f32x4.add(m.local.get(w, v128), m.local.get(pr, v128)))),
+      c.vset(A, k, m.local.get(w, v128)),
+      m.v128.store(16 * k, 4, get(at), m.local.get(w, v128)),
+    );
+  }
+  // Inside the array (as the instructions' checks), a float row with 4 bytes per column, col0 in its
+  // block, and n = min(lanes, bcols - off, columns - col0) = lanes.
+  const inside = m.i32.and(m.i32.lt_u(row(), k32(c.rows)), m.i32.lt_u(col(), k32(c.columns)));
+  const suits = m.i32.and(
+    m.i32.and(m.i32.eq(field(0), k32(ROW_KIND.float)), m.i32.eq(field(16), k32(4))),
+    m.i32.and(
+      m.i32.and(m.i32.ge_s(get(off), k32(0)), m.i32.ge_s(m.i32.sub(field(12), get(off)), k32(lanes))),
+      m.i32.ge_s(m.i32.sub(k32(c.columns), col()), k32(lanes)),
+    ),
+  );
+  const ok = c.ti(4);
+  return [
+    m.local.set(ok, k32(0)),
+    m.if(inside, m.block(null, [
+      m.local.set(rec, m.i32.add(k32(table + HEADER_BYTES), m.i32.shl(row(), k32(5)))),
+      m.local.set(off, m.i32.sub(col(), field(8))),
+      m.local.set(ok, suits),
+    ])),
+    m.if(get(ok), m.block(null, [m.local.set(at, m.i32.add(field(4), m.i32.shl(get(off), k32(2)))), ...fast]), m.block(null, unfused)),
   ];
 }
 

@@ -92,6 +92,51 @@ describe('fast bus: random programs on a MatrixBus', () => {
     expect(r.translated.stats.hostBusCalls).toBe(0);
     expect(r.translated.stats.hostSteps).toBeLessThanOrEqual(1);
   });
+  it('fuse the row-segment update (vlds.f, vmul.f, vadd.f, vsts.f) exactly as the four instructions', async () => {
+    // Columns every 36 up to the array's end (the last segments partial: not fused), a pattern whose
+    // registers overlap (not fused), a second pass over other rows with a signalling NaN as the factor;
+    // one run, and runs of 97 cycles (budget exits between the blocks).
+    const src = `
+      .text
+    _start:
+      li s1, 0x3f000000
+      li s2, 2
+      li s3, 0
+    0:
+      vsplat.w v3, s1
+      mv s0, s3
+      li t2, ${idealAll.core.neurons}
+    1:
+      li t0, 0
+    2:
+      addi t3, s0, 1
+      vlds.f v2, t3, t0
+      vlds.f v4, s0, t0
+      vmul.f v5, v2, v3
+      vadd.f v4, v4, v5
+      vsts.f v4, s0, t0
+      vlds.f v6, s0, t0
+      vmul.f v7, v6, v3
+      vadd.f v6, v6, v7
+      vsts.f v6, s0, t0
+      addi t0, t0, 36
+      blt t0, t2, 2b
+      addi s0, s0, 13
+      li t1, 140
+      blt s0, t1, 1b
+      li s1, 0x7f800001
+      li s3, 6
+      addi s2, s2, -1
+      bnez s2, 0b
+      li a7, 93
+      ecall
+    `;
+    const program = programFromAssembly(assemble(src, { file: 'fuse.s', elementBits: [8, 16, 32] }));
+    for (const budgets of [[1e9], [97]]) {
+      const r = await lockstep(program, { chip: idealAll, buses: matrixPair(idealAll, 5), budgets });
+      expect(r.end).toBe('halt');
+    }
+  });
 });
 
 /** Both sides of a compiled image: engine, the core's CoreBus, and (translated side) its table and state in the engine's memory. */
