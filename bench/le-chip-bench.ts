@@ -44,7 +44,7 @@ function chipTrainBenchmark(spec: ChipBenchSpec): Benchmark {
     speedup: chipSpec.speedup,
     async prepare(ctx): Promise<Runner | Skipped> {
       const samples = spec.samples[ctx.quick ? 1 : 0];
-      const data = denseSamples(Math.max(samples, 4), 784, 10);
+      const data = denseSamples(Math.max(samples, 2), 784, 10);
       const text = readFileSync(join(projectRoot(), 'examples', 'mnist-mlp.json'), 'utf8');
       const compiled = compile(text, { chip: chipSpec, seed: 1, cores: 'auto', file: 'examples/mnist-mlp.json' });
       let chip: Chip;
@@ -55,13 +55,12 @@ function chipTrainBenchmark(spec: ChipBenchSpec): Benchmark {
       } catch (err) {
         return { skipped: `emulated chip could not start: ${(err as Error).message.split('\n')[0]}` };
       }
-      const count = Math.max(samples, 4);
       const present = (n: number) =>
         chip.present({
           inputs: data.x.subarray(0, n * 784), inputSize: 784, targets: data.y.subarray(0, n * 10),
           count: n, tPresMs: MLP_STEPS_PER_SAMPLE * MLP_DT_MS, learn: true, readout: 'out',
         });
-      await present(Math.min(count, 2)); // warm-up (translation, V8 tiers)
+      await present(2); // warm-up (translation, V8 tiers)
       const before = chip.processorReport?.();
       let timedSteps = 0;
       return {

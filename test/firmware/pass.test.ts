@@ -87,52 +87,11 @@ describe('one pass of le.s against le-reference.ts', () => {
   });
 
   it('ideal: the update is the analytic one (rate * n * e * s) to float32 rounding, also for n = 7 steps', () => {
-    const chip = loadChip('ideal');
-    const { refs, tables, runtime, before } = onePass(chip, { n: 7 });
-    const t = tables.find((x) => x.blocks.some((b) => b.role === 'forward'))!;
-    const bus = runtime.buses[t.core];
-    const b = t.blocks.find((x) => x.role === 'forward')!;
-    const e = new Float32Array(b.cols);
-    bus.readObservable(3, b.col0, e, b.cols);
-    const s = new Float32Array(b.signals);
-    bus.readRowDrivers(b.row0, s, b.signals);
-    let nonzero = 0;
-    for (let k = 0; k < b.signals; k++) {
-      const w0 = before.get(t.core)!.rows.get(b.row0 + k)!;
-      const w1 = readRow(bus, b.row0 + k, chip);
-      for (let i = 0; i < b.cols; i++) {
-        const want = 7 * b.rate * e[i] * s[k];
-        const got = w1[b.col0 + i] - w0[b.col0 + i];
-        if (want !== 0) nonzero++;
-        expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-6 * Math.abs(w0[b.col0 + i]) + 1e-6 * Math.abs(want) + 1e-12);
-      }
-    }
-    expect(nonzero).toBeGreaterThan(b.signals * b.cols / 2);
-    void refs;
+    expectAnalyticUpdate({ n: 7 }, 7);
   });
 
   it('ideal: n is capped at the table\'s max_steps (n = 7 steps, cap 5: the update of 5 steps), bit for bit with the reference', () => {
-    const chip = loadChip('ideal');
-    const { refs, tables, runtime, before } = onePass(chip, { n: 7, maxSteps: 5 });
-    const t = tables.find((x) => x.blocks.some((b) => b.role === 'forward'))!;
-    expect(t.blocks.every((b) => b.max_steps === 5) && t.biases.every((b) => b.max_steps === 5)).toBe(true);
-    const bus = runtime.buses[t.core];
-    const b = t.blocks.find((x) => x.role === 'forward')!;
-    const e = new Float32Array(b.cols);
-    bus.readObservable(3, b.col0, e, b.cols);
-    const s = new Float32Array(b.signals);
-    bus.readRowDrivers(b.row0, s, b.signals);
-    let nonzero = 0;
-    for (let k = 0; k < b.signals; k++) {
-      const w0 = before.get(t.core)!.rows.get(b.row0 + k)!;
-      const w1 = readRow(bus, b.row0 + k, chip);
-      for (let i = 0; i < b.cols; i++) {
-        const want = 5 * b.rate * e[i] * s[k];
-        if (want !== 0) nonzero++;
-        expect(Math.abs(w1[b.col0 + i] - w0[b.col0 + i] - want)).toBeLessThanOrEqual(1e-6 * Math.abs(w0[b.col0 + i]) + 1e-6 * Math.abs(want) + 1e-12);
-      }
-    }
-    expect(nonzero).toBeGreaterThan(b.signals * b.cols / 2);
+    const { chip, refs, tables, runtime } = expectAnalyticUpdate({ n: 7, maxSteps: 5 }, 5);
     refs.forEach((ref, k) => {
       const rb = runtime.buses[tables[k].core];
       for (const r of ref.rows) expect(Array.from(firmwareRow(rb, r, chip))).toEqual(Array.from(r.values));
@@ -225,3 +184,35 @@ describe('one pass of le.s against le-reference.ts', () => {
     expect(Math.abs(sumErr / count)).toBeLessThan(3 * 0.5 / Math.sqrt(count) + 0.002);
   });
 });
+
+/**
+ * One pass on the ideal chip after opts.n steps: every weight of the first forward block moved by
+ * stepsWanted * rate * e * s to float32 rounding (and the table's caps are opts.maxSteps if given).
+ */
+function expectAnalyticUpdate(opts: { n: number; maxSteps?: number }, stepsWanted: number) {
+  const chip = loadChip('ideal');
+  const pass = onePass(chip, opts);
+  const { tables, runtime, before } = pass;
+  const t = tables.find((x) => x.blocks.some((b) => b.role === 'forward'))!;
+  if (opts.maxSteps !== undefined) {
+    expect(t.blocks.every((b) => b.max_steps === opts.maxSteps) && t.biases.every((b) => b.max_steps === opts.maxSteps)).toBe(true);
+  }
+  const bus = runtime.buses[t.core];
+  const b = t.blocks.find((x) => x.role === 'forward')!;
+  const e = new Float32Array(b.cols);
+  bus.readObservable(3, b.col0, e, b.cols);
+  const s = new Float32Array(b.signals);
+  bus.readRowDrivers(b.row0, s, b.signals);
+  let nonzero = 0;
+  for (let k = 0; k < b.signals; k++) {
+    const w0 = before.get(t.core)!.rows.get(b.row0 + k)!;
+    const w1 = readRow(bus, b.row0 + k, chip);
+    for (let i = 0; i < b.cols; i++) {
+      const want = stepsWanted * b.rate * e[i] * s[k];
+      if (want !== 0) nonzero++;
+      expect(Math.abs(w1[b.col0 + i] - w0[b.col0 + i] - want)).toBeLessThanOrEqual(1e-6 * Math.abs(w0[b.col0 + i]) + 1e-6 * Math.abs(want) + 1e-12);
+    }
+  }
+  expect(nonzero).toBeGreaterThan(b.signals * b.cols / 2);
+  return { chip, ...pass };
+}
