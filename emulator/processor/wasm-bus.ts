@@ -386,11 +386,17 @@ export class MatrixBus implements ProcessorBus {
   get analogSteps(): number {
     return this.steps;
   }
+  // Float lanes are copied as bits (TypedArray set), as the kernels copy them: an element-wise copy
+  // through JavaScript numbers may quiet a signalling NaN, depending on V8's tier.
   readSynapseRow(row: number, col0: number, out: Int32Array | Float32Array, lanes: number): void {
-    for (let i = 0; i < lanes; i++) out[i] = this.weights[row * this.columns + col0 + i];
+    const at = row * this.columns + col0;
+    if (out instanceof Float32Array) out.set(this.weights.subarray(at, at + lanes));
+    else for (let i = 0; i < lanes; i++) out[i] = this.weights[at + i];
   }
   writeSynapseRow(row: number, col0: number, values: Int32Array | Float32Array, lanes: number): void {
-    for (let i = 0; i < lanes; i++) this.weights[row * this.columns + col0 + i] = values[i];
+    const at = row * this.columns + col0;
+    if (values instanceof Float32Array) this.weights.set(values.subarray(0, lanes), at);
+    else for (let i = 0; i < lanes; i++) this.weights[at + i] = values[i];
   }
   readObservable(kind: number, col0: number, out: Float32Array, lanes: number): void {
     // z (6): no lif neurons here, reads 0.
@@ -403,7 +409,9 @@ export class MatrixBus implements ProcessorBus {
     for (let i = 0; i < lanes; i++) out[i] = kind === 0 ? this.bias[col0 + i] : 0;
   }
   writeParameter(kind: number, col0: number, values: Int32Array | Float32Array, lanes: number): void {
-    if (kind === 0) for (let i = 0; i < lanes; i++) this.bias[col0 + i] = values[i];
+    if (kind !== 0) return;
+    if (values instanceof Float32Array) this.bias.set(values.subarray(0, lanes), col0);
+    else for (let i = 0; i < lanes; i++) this.bias[col0 + i] = values[i];
   }
   advanceAnalog(steps: number): void {
     this.steps += steps;
