@@ -19,7 +19,7 @@ import { Engine } from './engine.js';
 import { MAX_THREADS } from './threads/control.js';
 import { ParallelEngine } from './threads/parallel-engine.js';
 import { FirmwareRuntime, type ProcessorFactory, type RuntimeState } from './firmware-runtime.js';
-import { loadTranslator, translatorLoaded } from './processor/translator.js';
+import { loadTranslator, translatable, translatorLoaded } from './processor/translator.js';
 import { engineProcessorFactory } from './processor/wasm-bus.js';
 import { filterOn } from './synaptic-filter.js';
 import { packState, unpackState } from './state-pack.js';
@@ -425,7 +425,8 @@ class EmulatedChip implements Chip {
     }
     const model = realiseModel(image, this.config);
     const threads = this.config.threads ?? 1;
-    const engine = threads > 1 ? new ParallelEngine(model, { threads }) : new Engine(model);
+    // Firmware learning under ideal timing stays on one thread: see firmwareOnOneThread.
+    const engine = threads > 1 && !this.firmwareOnOneThread(image) ? new ParallelEngine(model, { threads }) : new Engine(model);
     this.model = model;
     this.engine = engine;
     this.schedules.clear();
@@ -452,6 +453,23 @@ class EmulatedChip implements Chip {
     if (!fw || plasticity === 'kernel' || image.manifest.learning.rule !== 'le') return undefined;
     const timing = processorTiming ?? image.manifest.chip.processor.timing;
     return new FirmwareRuntime(image, engine, this.config, { timing: processorTiming, dtMs: model.dt_ms, makeProcessor: this.processorFactory(image, engine, timing) });
+  }
+
+  /**
+   * Whether the chip runs on one thread whatever `threads` says: firmware learning with translated
+   * processors under ideal timing, where the processors' passes after every step are most of the
+   * work and follow the step one after the other. Splitting the step over threads
+   * (ParallelEngine) then measured 4.5x slower than one thread, and running the processors' passes
+   * on two threads 2.4x slower (docs/threads.md): the weights every pass writes move between the
+   * two cores' caches at every step.
+   */
+  private firmwareOnOneThread(image: ChipImage): boolean {
+    const m = image.manifest;
+    const { plasticity, processorTiming } = this.config;
+    const mode = this.config.processor ?? 'auto';
+    return !!m.firmware && plasticity !== 'kernel' && m.learning.rule === 'le'
+      && mode !== 'interpret' && translatorLoaded() && translatable(m.chip)
+      && (processorTiming ?? m.chip.processor.timing) === 'ideal';
   }
 
   /**

@@ -206,12 +206,11 @@ float_block:
         mv      s9, a2
 5:      lw      t1, 0(s8)
         beqz    t1, 7f            # a row that carried 0 does not change
-        vsplat.w v3, t1
         mv      t6, a4
         mv      t5, s5
 6:      vld     v2, 0(t5)
         vlds.f  v4, s9, t6
-        vmul.f  v5, v2, v3
+        vmuls.f v5, v2, t1        # e * c (t1: c as float32 bits)
         vadd.f  v4, v4, v5
         vsts.f  v4, s9, t6
         addi    t6, t6, 32

@@ -88,6 +88,8 @@ export interface ModuleSpec {
    * (V8's optimising tier spills them, since every block's budget exit keeps all of them live).
    */
   vectorLocals?: boolean;
+  /** Import a shared memory (the engine's when it runs on threads: emulator/threads/). */
+  sharedMemory?: boolean;
 }
 
 /** The built module and what the host needs to run it. */
@@ -166,9 +168,12 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
   const chunks = vbytes / 16;
   const m = new Bn.Module();
   try {
-    m.setFeatures(Bn.Features.MVP | Bn.Features.SIMD128 | Bn.Features.NontrappingFPToInt | Bn.Features.SignExt | Bn.Features.BulkMemory);
-    // No maximum: the import must accept any memory (the engine's has none).
-    m.setMemory(1, -1, null, [], false, false, '0');
+    const features = Bn.Features.MVP | Bn.Features.SIMD128 | Bn.Features.NontrappingFPToInt | Bn.Features.SignExt | Bn.Features.BulkMemory;
+    m.setFeatures(spec.sharedMemory ? features | Bn.Features.Atomics : features);
+    // No maximum: the import must accept any memory (the engine's has none); a shared memory must
+    // declare one, the largest (emulator/wasm.ts SHARED_MAX_PAGES), which accepts any smaller.
+    if (spec.sharedMemory) m.setMemory(1, 65536, null, [], true, false, '0');
+    else m.setMemory(1, -1, null, [], false, false, '0');
     m.addMemoryImport('0', 'env', 'memory');
     m.addFunctionImport('bus', 'env', 'bus', Bn.createType([Bn.i32, Bn.i32, Bn.i32]), Bn.none);
     m.addFunctionImport('steps', 'env', 'steps', Bn.none, Bn.i32);
@@ -484,9 +489,11 @@ function addRng4(Bn: B, m: binaryen.Module, L: StateLayout): void {
 export function rowUpdateAt(ds: DecodedInstruction[], k: number): boolean {
   const [l, mu, ad, st] = ds.slice(k, k + 4);
   if (!l || !mu || !ad || !st) return false;
-  if (l.def.mnemonic !== 'vlds.f' || mu.def.mnemonic !== 'vmul.f' || ad.def.mnemonic !== 'vadd.f' || st.def.mnemonic !== 'vsts.f') return false;
+  const scalar = mu.def.mnemonic === 'vmuls.f';
+  if (l.def.mnemonic !== 'vlds.f' || (mu.def.mnemonic !== 'vmul.f' && !scalar) || ad.def.mnemonic !== 'vadd.f' || st.def.mnemonic !== 'vsts.f') return false;
   const A = l.rd, P = mu.rd, E = mu.rs1, S = mu.rs2;
   if (ad.rd !== A || ad.rs1 !== A || ad.rs2 !== P) return false;
   if (st.rd !== A || st.rs1 !== l.rs1 || st.rs2 !== l.rs2) return false;
-  return A !== P && A !== E && A !== S && P !== E && P !== S;
+  // With vmuls.f, S is a scalar register (float32 bits), not a vector register.
+  return A !== P && A !== E && P !== E && (scalar || (A !== S && P !== S));
 }

@@ -400,6 +400,7 @@ export class TranslatedProcessor implements FirmwareProcessor {
       bus: this.opts.kernels?.link ?? { kind: 'import' },
       optimizeLevel: this.opts.optimizeLevel ?? 0,
       vectorLocals: this.opts.vectorLocals ?? false,
+      sharedMemory: typeof SharedArrayBuffer !== 'undefined' && this.memory.buffer instanceof SharedArrayBuffer,
       starts,
     });
     const busRegs = built.busInstrs.map((d) => ({

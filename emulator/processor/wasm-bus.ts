@@ -271,7 +271,7 @@ function rowAccess(c: EmitContext, d: DecodedInstruction, table: number, store: 
 }
 
 /**
- * `vlds.f A, R, C; vmul.f P, E, S; vadd.f A, A, P; vsts.f A, R, C` (translator-module.ts
+ * `vlds.f A, R, C; vmul.f P, E, S (or vmuls.f P, E, s); vadd.f A, A, P; vsts.f A, R, C` (translator-module.ts
  * rowUpdateAt) in one pass over the chunks when R and C are inside the array and R is a float row
  * whose block and the array hold all the register's lanes from C on: per chunk, w from the weights,
  * P = canonical(E * S), A = canonical(w + P), the weights = A. The registers and the weights end as
@@ -288,12 +288,16 @@ function fusedRowUpdate(c: EmitContext, ds: DecodedInstruction[], table: number,
   const field = (o: number) => m.i32.load(o, 4, get(rec));
   const k32 = (v: number) => m.i32.const(v);
   const row = () => c.x(l.rs1), col = () => c.x(l.rs2);
-  const fast: E[] = [];
+  // vmuls.f: S is a scalar register holding float32 bits, splat once.
+  const scalar = mu.def.mnemonic === 'vmuls.f';
+  const sv = c.tv(2);
+  const sChunk = (k: number) => (scalar ? m.local.get(sv, v128) : c.vget(S, k));
+  const fast: E[] = scalar ? [m.local.set(sv, m.f32x4.splat(m.f32.reinterpret(c.x(S))))] : [];
   for (let k = 0; k < c.chunks; k++) {
     const w = c.tv(0), pr = c.tv(1);
     fast.push(
       m.local.set(w, m.v128.load(16 * k, 4, get(at))),
-      m.local.set(pr, canonical(c, m.f32x4.mul(c.vget(Ev, k), c.vget(S, k)))),
+      m.local.set(pr, canonical(c, m.f32x4.mul(c.vget(Ev, k), sChunk(k)))),
       c.vset(P, k, m.local.get(pr, v128)),
       m.local.set(w, canonical(c, m.f32x4.add(m.local.get(w, v128), m.local.get(pr, v128)))),
       c.vset(A, k, m.local.get(w, v128)),
@@ -338,8 +342,6 @@ export function engineProcessorFactory(image: ChipImage, engine: Engine, config:
     const core = opts.core ?? 0;
     const chip = opts.chip as ChipSpecT;
     const mem = engine.mem;
-    // The translated module declares an unshared memory: engines on shared memory (threads) keep the generic bus.
-    if (typeof SharedArrayBuffer !== 'undefined' && mem.memory.buffer instanceof SharedArrayBuffer) return fallback();
     const tableBytes = busTableBytes(chip.core.rows, chip.core.neurons);
     const stateBase = allocWithoutGrowth(mem, translatedStateBytes(chip));
     const table = stateBase === null ? null : allocWithoutGrowth(mem, tableBytes);

@@ -94,7 +94,7 @@ describe('fast bus: random programs on a MatrixBus', () => {
     expect(r.translated.stats.hostBusCalls).toBe(0);
     expect(r.translated.stats.hostSteps).toBeLessThanOrEqual(1);
   });
-  it('fuse the row-segment update (vlds.f, vmul.f, vadd.f, vsts.f) exactly as the four instructions', async () => {
+  it('fuse the row-segment update (vlds.f, vmul.f or vmuls.f, vadd.f, vsts.f) exactly as the four instructions', async () => {
     // Columns every 36 up to the array's end (the last segments partial: not fused), a pattern whose
     // registers overlap (not fused), a second pass over other rows with a signalling NaN as the factor;
     // one run, and runs of 97 cycles (budget exits between the blocks).
@@ -133,10 +133,16 @@ describe('fast bus: random programs on a MatrixBus', () => {
       li a7, 93
       ecall
     `;
-    const program = programFromAssembly(assemble(src, { file: 'fuse.s', elementBits: [8, 16, 32] }));
-    for (const budgets of [[1e9], [97]]) {
-      const r = await lockstep(program, { chip: idealAll, buses: matrixPair(idealAll, 5), budgets });
-      expect(r.end).toBe('halt');
+    // The same with the scalar factor (vmuls.f, as le.s), including a pattern whose P is E (not fused).
+    const scalarSrc = src
+      .replace('vmul.f v5, v2, v3', 'vmuls.f v5, v2, s1')
+      .replace('vmul.f v7, v6, v3', 'vmuls.f v6, v6, s1');
+    for (const text of [src, scalarSrc]) {
+      const program = programFromAssembly(assemble(text, { file: 'fuse.s', elementBits: [8, 16, 32] }));
+      for (const budgets of [[1e9], [97]]) {
+        const r = await lockstep(program, { chip: idealAll, buses: matrixPair(idealAll, 5), budgets });
+        expect(r.end).toBe('halt');
+      }
     }
   });
 });

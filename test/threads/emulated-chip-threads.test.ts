@@ -85,6 +85,17 @@ describe('ChipConfig.threads', () => {
     expect(await experiment(img, { ...base, chipSeed: 6, threads: 2 })).not.toEqual(one);
   });
 
+  it('translated firmware: on the parallel engine\'s shared memory (cycle timing) and on one thread (ideal timing), the bits of 1 thread', async () => {
+    const img = image();
+    for (const timing of ['cycle', 'ideal'] as const) {
+      const base: ChipConfig = { chipSeed: 5, seed: 3, plasticity: 'firmware', processor: 'translate', processorTiming: timing, noise: { rate: 0.01 } };
+      const one = await experiment(img, base);
+      expect(await experiment(img, { ...base, threads: 2 })).toEqual(one);
+      // the translated processors learn as the interpreter does
+      expect(await experiment(img, { ...base, processor: 'interpret' })).toEqual(one);
+    }
+  });
+
   it('refuses thread counts outside 1..16', async () => {
     const chip = await createEmulatedChip();
     await chip.load(image());
