@@ -242,15 +242,8 @@ function rowAccess(c: EmitContext, d: DecodedInstruction, table: number, store: 
     feedbackRow = m.i32.store(48, 4, k32(table), m.i32.add(m.i32.load(48, 4, k32(table)), k32(1)));
   } else {
     floatRow = chunked((k) => c.vset(d.rd, k, m.v128.load(16 * k, 4, get(at))), (k) => c.vset(d.rd, k, zero()));
-    // The gather: lane i of chunk k at at + (4k + i) * step (bits copied as i32).
-    const step = () => field(16);
-    const lane = (k: number, i: number) => m.i32.load(0, 4, m.i32.add(get(at), m.i32.mul(k32(4 * k + i), step())));
-    const gather = (k: number) => {
-      let v = m.i32x4.splat(lane(k, 0));
-      for (let i = 1; i < 4; i++) v = m.i32x4.replace_lane(v, i, lane(k, i));
-      return c.vset(d.rd, k, v);
-    };
-    feedbackRow = m.block(null, [m.local.set(at, m.i32.add(field(4), m.i32.mul(get(off), step()))), chunked(gather, (k) => c.vset(d.rd, k, zero()))]);
+    const g = gatherer(c, at, c.ti(7), c.ti(0));
+    feedbackRow = m.block(null, [m.local.set(at, m.i32.add(field(4), m.i32.mul(get(off), field(16)))), g.init(field(16)), chunked((k) => c.vset(d.rd, k, g.chunk()), (k) => c.vset(d.rd, k, zero()))]);
   }
   const clampN = (b: () => E) => m.local.set(n, m.select(m.i32.lt_s(get(n), b()), get(n), b()));
   return [
@@ -268,6 +261,23 @@ function rowAccess(c: EmitContext, d: DecodedInstruction, table: number, store: 
       m.if(m.i32.and(get(ok), m.i32.eq(get(kind), k32(ROW_KIND.floatRead))), feedbackRow, m.block(null, slow)),
     ),
   ];
+}
+
+/**
+ * The strided read of a transpose feedback row (a column of W): lane after lane from the address in
+ * local `at` on, `step` bytes apart (bits copied as i32), advancing local `p`; chunks in order.
+ */
+function gatherer(c: EmitContext, at: number, p: number, step: number): { init: (stepBytes: E) => E; chunk: () => E } {
+  const m = c.m, i32 = c.B.i32;
+  const next = () => m.local.tee(p, m.i32.add(m.local.get(p, i32), m.local.get(step, i32)), i32);
+  return {
+    init: (stepBytes) => m.block(null, [m.local.set(step, stepBytes), m.local.set(p, m.i32.sub(m.local.get(at, i32), m.local.get(step, i32)))]),
+    chunk: () => {
+      let v = m.v128.load32_zero(0, 4, next());
+      for (let i = 1; i < 4; i++) v = m.v128.load32_lane(0, 4, i, next(), v);
+      return v;
+    },
+  };
 }
 
 /**
@@ -314,15 +324,40 @@ function fusedRowUpdate(c: EmitContext, ds: DecodedInstruction[], table: number,
       m.i32.ge_s(m.i32.sub(k32(c.columns), col()), k32(lanes)),
     ),
   );
-  const ok = c.ti(4);
+  // A transpose feedback row (W^T: the weights' column), all lanes inside: the same with the row
+  // gathered, and the store dropped and counted (as rowAccess does).
+  const mirror = m.i32.and(
+    m.i32.eq(field(0), k32(ROW_KIND.floatRead)),
+    m.i32.and(
+      m.i32.and(m.i32.ge_s(get(off), k32(0)), m.i32.ge_s(m.i32.sub(field(12), get(off)), k32(lanes))),
+      m.i32.ge_s(m.i32.sub(k32(c.columns), col()), k32(lanes)),
+    ),
+  );
+  const g = gatherer(c, at, c.ti(7), c.ti(0));
+  const gathered: E[] = [m.local.set(at, m.i32.add(field(4), m.i32.mul(get(off), field(16)))), g.init(field(16))];
+  if (scalar) gathered.push(m.local.set(sv, m.f32x4.splat(m.f32.reinterpret(c.x(S)))));
+  for (let k = 0; k < c.chunks; k++) {
+    const w = c.tv(0), pr = c.tv(1);
+    gathered.push(
+      m.local.set(w, g.chunk()),
+      m.local.set(pr, canonical(c, m.f32x4.mul(c.vget(Ev, k), sChunk(k)))),
+      c.vset(P, k, m.local.get(pr, v128)),
+      c.vset(A, k, canonical(c, m.f32x4.add(m.local.get(w, v128), m.local.get(pr, v128)))),
+    );
+  }
+  gathered.push(m.i32.store(48, 4, k32(table), m.i32.add(m.i32.load(48, 4, k32(table)), k32(1))));
+  const ok = c.ti(4), okMirror = c.ti(5);
   return [
     m.local.set(ok, k32(0)),
+    m.local.set(okMirror, k32(0)),
     m.if(inside, m.block(null, [
       m.local.set(rec, m.i32.add(k32(table + HEADER_BYTES), m.i32.shl(row(), k32(5)))),
       m.local.set(off, m.i32.sub(col(), field(8))),
       m.local.set(ok, suits),
+      m.local.set(okMirror, mirror),
     ])),
-    m.if(get(ok), m.block(null, [m.local.set(at, m.i32.add(field(4), m.i32.shl(get(off), k32(2)))), ...fast]), m.block(null, unfused)),
+    m.if(get(ok), m.block(null, [m.local.set(at, m.i32.add(field(4), m.i32.shl(get(off), k32(2)))), ...fast]),
+      m.if(get(okMirror), m.block(null, gathered), m.block(null, unfused))),
   ];
 }
 
