@@ -6,6 +6,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { fail } from '../common/diagnostics.js';
 import { MISMATCH_PARAMETERS, type ChipSpecT } from '../chip/spec.js';
+import { PLACEMENTS } from '../compiler/place.js';
 import { checkCalibration, checkCalibrationFor, type Calibration } from '../emulator/calibration/format.js';
 import type { ChipConfig, MismatchOverrides } from '../emulator/chip-interface.js';
 import { effectiveMismatch } from '../emulator/mismatch.js';
@@ -33,6 +34,16 @@ export function coresArg(value: string): number | 'auto' {
   if (value === 'auto') return 'auto';
   if (!INTEGER.test(value.trim())) throw new InvalidArgumentError("expected a whole number of cores or 'auto'.");
   return Number(value);
+}
+
+/** `--placement pack|spread`: how the compile puts blocks on cores (commands that compile and take --cores). */
+export function placementOption(): Option {
+  return new Option(
+    '--placement <P>',
+    'how blocks go on cores: pack (first fit, fewest cores) or spread (synapses per core balanced over the --cores N, so the plasticity processors share the work)',
+  )
+    .choices(PLACEMENTS)
+    .default('pack');
 }
 
 /** Parses a comma-separated list of names (`out,h1`). */

@@ -10,7 +10,7 @@ import { emit } from './emit.js';
 import type { Lowered, Network, Placed, Quantised, Timed } from './ir.js';
 import { link, type Linked } from './link.js';
 import { lower } from './lower.js';
-import { place } from './place.js';
+import { place, type Placement } from './place.js';
 import { quantise } from './quantise.js';
 import { timescale } from './timescale.js';
 import { validateNetwork } from './validate.js';
@@ -21,6 +21,8 @@ export interface CompileOptions {
   chip: ChipSpecT;
   /** Cores of the system; default the chip's `default_cores`. */
   cores?: number | 'auto';
+  /** How the place pass puts blocks on cores: 'pack' (first fit, fewest cores; the default) or 'spread' (synapses per core balanced over the system's cores). */
+  placement?: Placement;
   /** Seed of the compile's own draws; default 1. */
   seed?: number;
   /** Tool version written into the image; default lechip's package version. */
@@ -87,11 +89,11 @@ export const PASSES: readonly Pass[] = [
   },
   {
     name: 'place',
-    description: "first-fit the matrices onto cores: fan-in in chunks of the array's rows, populations in slices of its columns",
+    description: "put the matrices onto cores (pack: first fit; spread: synapses balanced per core): fan-in in chunks of the array's rows, populations in slices of its columns",
     produces: 'placed',
     run: (s) => {
       const l = need(s.stages.lowered, 'place');
-      s.stages.placed = place(l, s.opts.cores ?? l.chip.default_cores);
+      s.stages.placed = place(l, s.opts.cores ?? l.chip.default_cores, s.opts.placement ?? 'pack');
     },
   },
   {
@@ -210,6 +212,7 @@ function dumpPlaced(p: Placed): unknown {
   return {
     chip: chip.name,
     core: chip.core,
+    placement: p.placement,
     system_cores: p.system_cores,
     cores_used: p.cores_used,
     chips: Math.ceil(p.system_cores / chip.cores_per_chip),

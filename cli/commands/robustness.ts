@@ -13,11 +13,12 @@ import { fail } from '../../common/diagnostics.js';
 import { writeFileAtomic } from '../../common/fs.js';
 import { toolVersion } from '../../common/paths.js';
 import { loadChip } from '../../chip/presets.js';
+import type { Placement } from '../../compiler/place.js';
 import { effectiveMismatch } from '../../emulator/mismatch.js';
 import { readText, sha256Hex } from '../files.js';
 import type { Console } from '../io.js';
 import type { MismatchOverrides } from '../../emulator/chip-interface.js';
-import { checkNonNegative, checkPositive, checkPositiveInt, checkSeed, coresArg, intArg, listArg, mismatchOptions, numberArg } from '../options.js';
+import { checkNonNegative, checkPositive, checkPositiveInt, checkSeed, coresArg, intArg, listArg, mismatchOptions, numberArg, placementOption } from '../options.js';
 import { formatDuration } from '../progress.js';
 import { CONDITIONS, cellId, type CellKey, type CellProgress, type CellResult, type Condition, type SweepSettings } from '../robustness/keys.js';
 import { aggregate, loadFinished, saveResults } from '../robustness/results.js';
@@ -27,6 +28,7 @@ interface RobustnessOptions {
   dataset: string;
   chip: string;
   cores?: number | 'auto';
+  placement: Placement;
   mismatchScale: number[];
   mismatch?: MismatchOverrides;
   tauDistribution?: 'lognormal' | 'normal';
@@ -77,6 +79,7 @@ export function registerRobustness(program: Command, con: Console): void {
     .option('--out <DIR>', 'folder for results.json, results.csv and the plots', 'robustness')
     .option('--chip <C>', 'chip preset (ideal, spikey, bss1, bss2) or chip JSON file', 'ideal')
     .option('--cores <N|auto>', "cores in the system (default: the preset's)", coresArg)
+    .addOption(placementOption())
     .addOption(new Option('--samples <N>', 'the first N training samples per epoch (default all)').argParser(intArg))
     .addOption(new Option('--test <N>', 'the first N test samples (default all)').argParser(intArg))
     .addOption(new Option('--epochs <E>', 'passes over the training samples').argParser(intArg).default(1))
@@ -128,7 +131,7 @@ export function registerRobustness(program: Command, con: Console): void {
     const chip = loadChip(o.chip);
     const text = readText(net, 'network description');
     const { compile } = await import('../../compiler/compile.js');
-    const probe = compile(text, { file: net, chip, cores: o.cores, seed: o.seed });
+    const probe = compile(text, { file: net, chip, cores: o.cores, placement: o.placement, seed: o.seed });
     for (const w of probe.warnings) con.warn(w);
     const m = probe.image.manifest;
     const tPres = o.tPres ?? [m.timing.t_pres_ms];
@@ -138,6 +141,8 @@ export function registerRobustness(program: Command, con: Console): void {
       net_text: text,
       chip,
       cores: o.cores,
+      // Only when not the default, so the fingerprint of a sweep that predates --placement stays the same.
+      ...(o.placement !== 'pack' ? { placement: o.placement } : {}),
       dataset: o.dataset,
       samples: o.samples,
       test: o.test,

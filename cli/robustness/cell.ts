@@ -112,7 +112,7 @@ async function calibrationOf(s: SweepSettings, config: ChipConfig, cores: number
 /** Runs one cell: compile, calibrate and/or adapt, train, test. */
 export async function runCell(s: SweepSettings, k: CellKey, cacheDir: string | undefined, progress: (p: CellProgress) => void = () => {}): Promise<CellResult> {
   const t0 = performance.now();
-  const compiled = compile(s.net_text, { file: s.network.file, chip: s.chip, cores: s.cores, seed: s.seed });
+  const compiled = compile(s.net_text, { file: s.network.file, chip: s.chip, cores: s.cores, placement: s.placement, seed: s.seed });
   const image = compiled.image;
   const m = image.manifest;
   const inputs = m.populations.filter((p) => p.role === 'input' && p.source === undefined);

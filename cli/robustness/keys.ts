@@ -15,6 +15,8 @@ export interface SweepSettings {
   net_text: string;
   chip: ChipSpecT;
   cores?: number | 'auto';
+  /** The compile's placement; absent: 'pack'. */
+  placement?: 'spread';
   dataset: string;
   samples?: number;
   test?: number;
