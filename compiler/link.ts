@@ -294,9 +294,9 @@ export function link(t: Timed, opts: { dtMs?: number; tPresMs?: number; maxSteps
   };
 }
 
-/** Scratch bytes one block's pass needs: its row-driver values and its column values, 128 bytes per vector. */
+/** Scratch bytes one block's pass needs: its row-driver values and its column values, 128 bytes per vector (float: and the list of rows that carried a value, 8 bytes each). */
 function scratchNeed(b: TableBlock, isFloat: boolean): number {
-  if (isFloat) return Math.ceil(b.signals / 32) * 128 + Math.ceil(b.cols / 32) * 128;
+  if (isFloat) return Math.ceil(b.signals / 32) * 128 + Math.ceil(b.cols / 32) * 128 + 8 * b.signals;
   return Math.ceil((b.signals * b.rows_per_signal) / 64) * 128 + Math.ceil(b.cols / 64) * 128;
 }
 

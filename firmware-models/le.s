@@ -200,26 +200,37 @@ float_block:
         addi    t6, t6, 32
         addi    t5, t5, 128
         blt     t6, a7, 2b
-        # rows: W[row] += fround(e * c), one load and one store per row segment
+        # the rows that carried a value (a row that carried 0 does not change): (row, c) pairs
+        mv      s7, t5            # the list follows the e segments
+        mv      s10, t5
         li      s6, 0
         mv      s8, s2
-        mv      s9, a2
 5:      lw      t1, 0(s8)
-        beqz    t1, 7f            # a row that carried 0 does not change
+        beqz    t1, 6f
+        add     t0, a2, s6
+        sw      t0, 0(s10)
+        sw      t1, 4(s10)
+        addi    s10, s10, 8
+6:      addi    s6, s6, 1
+        addi    s8, s8, 4
+        blt     s6, a3, 5b
+        beq     s7, s10, 9f
+        # per 32-column segment, its e in v2 once, then W[row] += fround(e * c) for the listed rows
         mv      t6, a4
         mv      t5, s5
-6:      vld     v2, 0(t5)
+7:      vld     v2, 0(t5)
+        mv      s8, s7
+8:      lw      s9, 0(s8)
+        lw      t1, 4(s8)
         vlds.f  v4, s9, t6
         vmuls.f v5, v2, t1        # e * c (t1: c as float32 bits)
         vadd.f  v4, v4, v5
         vsts.f  v4, s9, t6
+        addi    s8, s8, 8
+        bltu    s8, s10, 8b
         addi    t6, t6, 32
         addi    t5, t5, 128
-        blt     t6, a7, 6b
-7:      addi    s6, s6, 1
-        addi    s8, s8, 4
-        addi    s9, s9, 1
-        blt     s6, a3, 5b
+        blt     t6, a7, 7b
 9:      ret
 
 # ---------------------------------------------------------------- float32 bias (a0 = record)
