@@ -302,18 +302,34 @@ function fusedRowUpdate(c: EmitContext, ds: DecodedInstruction[], table: number,
   const scalar = mu.def.mnemonic === 'vmuls.f';
   const sv = c.tv(2);
   const sChunk = (k: number) => (scalar ? m.local.get(sv, v128) : c.vget(S, k));
-  const fast: E[] = scalar ? [m.local.set(sv, m.f32x4.splat(m.f32.reinterpret(c.x(S))))] : [];
-  for (let k = 0; k < c.chunks; k++) {
-    const w = c.tv(0), pr = c.tv(1);
-    fast.push(
-      m.local.set(w, m.v128.load(16 * k, 4, get(at))),
-      m.local.set(pr, canonical(c, m.f32x4.mul(c.vget(Ev, k), sChunk(k)))),
-      c.vset(P, k, m.local.get(pr, v128)),
-      m.local.set(w, canonical(c, m.f32x4.add(m.local.get(w, v128), m.local.get(pr, v128)))),
-      c.vset(A, k, m.local.get(w, v128)),
-      m.v128.store(16 * k, 4, get(at), m.local.get(w, v128)),
-    );
-  }
+  // NaN results are rare: products and sums are stored as they come, their NaN lanes noted (a NaN
+  // product makes a NaN sum, so the sums tell), and only when there is one are P, A (and the
+  // weights) put right afterwards, NaN lanes canonical (0x7fc00000) as the ISA wants.
+  const nan = c.tv(4);
+  const splat = (): E[] => (scalar ? [m.local.set(sv, m.f32x4.splat(m.f32.reinterpret(c.x(S))))] : []);
+  const pass = (weight: (k: number) => E, store: ((k: number, v: E) => E) | null): E[] => {
+    const out: E[] = [...splat(), m.local.set(nan, m.v128.const(new Array(16).fill(0)))];
+    for (let k = 0; k < c.chunks; k++) {
+      const w = c.tv(0), pr = c.tv(1);
+      out.push(
+        m.local.set(w, weight(k)),
+        m.local.set(pr, m.f32x4.mul(c.vget(Ev, k), sChunk(k))),
+        c.vset(P, k, m.local.get(pr, v128)),
+        m.local.set(w, m.f32x4.add(m.local.get(w, v128), m.local.get(pr, v128))),
+        c.vset(A, k, m.local.get(w, v128)),
+        ...(store ? [store(k, m.local.get(w, v128))] : []),
+        m.local.set(nan, m.v128.or(m.local.get(nan, v128), m.f32x4.ne(m.local.get(w, v128), m.local.get(w, v128)))),
+      );
+    }
+    const fix: E[] = [];
+    for (let k = 0; k < c.chunks; k++) {
+      fix.push(c.vset(P, k, canonical(c, c.vget(P, k))), c.vset(A, k, canonical(c, c.vget(A, k))));
+      if (store) fix.push(store(k, c.vget(A, k)));
+    }
+    out.push(m.if(m.v128.any_true(m.local.get(nan, v128)), m.block(null, fix)));
+    return out;
+  };
+  const fast = pass((k) => m.v128.load(16 * k, 4, get(at)), (k, v) => m.v128.store(16 * k, 4, get(at), v));
   // Inside the array (as the instructions' checks), a float row with 4 bytes per column, col0 in its
   // block, and n = min(lanes, bcols - off, columns - col0) = lanes.
   const inside = m.i32.and(m.i32.lt_u(row(), k32(c.rows)), m.i32.lt_u(col(), k32(c.columns)));
@@ -334,17 +350,7 @@ function fusedRowUpdate(c: EmitContext, ds: DecodedInstruction[], table: number,
     ),
   );
   const g = gatherer(c, at, c.ti(7), c.ti(0));
-  const gathered: E[] = [m.local.set(at, m.i32.add(field(4), m.i32.mul(get(off), field(16)))), g.init(field(16))];
-  if (scalar) gathered.push(m.local.set(sv, m.f32x4.splat(m.f32.reinterpret(c.x(S)))));
-  for (let k = 0; k < c.chunks; k++) {
-    const w = c.tv(0), pr = c.tv(1);
-    gathered.push(
-      m.local.set(w, g.chunk()),
-      m.local.set(pr, canonical(c, m.f32x4.mul(c.vget(Ev, k), sChunk(k)))),
-      c.vset(P, k, m.local.get(pr, v128)),
-      c.vset(A, k, canonical(c, m.f32x4.add(m.local.get(w, v128), m.local.get(pr, v128)))),
-    );
-  }
+  const gathered: E[] = [m.local.set(at, m.i32.add(field(4), m.i32.mul(get(off), field(16)))), g.init(field(16)), ...pass(() => g.chunk(), null)];
   gathered.push(m.i32.store(48, 4, k32(table), m.i32.add(m.i32.load(48, 4, k32(table)), k32(1))));
   const ok = c.ti(4), okMirror = c.ti(5);
   return [
