@@ -240,24 +240,9 @@ describe('place: system size', () => {
   });
 
   it('random placements obey the hardware rules (brute force)', () => {
-    let seed = 12345;
-    const rand = (n: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed % n;
-    };
+    const rand = lcg(12345);
     for (let t = 0; t < 25; t++) {
-      const sizes = [1 + rand(40), 1 + rand(40), 1 + rand(40), 1 + rand(10)];
-      const d = desc(
-        { in: { size: sizes[0] }, a: { size: sizes[1], neuron: le() }, b: { size: sizes[2], neuron: le() }, o: { size: sizes[3], role: 'output', neuron: le() } },
-        [
-          { from: 'in', to: 'a' },
-          { from: 'a', to: 'b' },
-          { from: 'in', to: 'b' },
-          { from: 'b', to: 'o' },
-          { from: 'a', to: 'o' },
-        ],
-      );
-      const chip = chipLike('bss2', { core: { rows: 2 + rand(30), neurons: 1 + rand(20) }, weights: fixed(rand(2) ? 'per_row' : 'per_synapse') });
+      const { d, chip } = randomCase(rand);
       checkPlacement(placed(d, chip));
     }
   });
@@ -365,24 +350,9 @@ describe("place: 'spread'", () => {
   });
 
   it('random networks, chips and system sizes obey the hardware rules (brute force), never worse than pack on the fullest core', () => {
-    let seed = 777;
-    const rand = (n: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed % n;
-    };
+    const rand = lcg(777);
     for (let t = 0; t < 40; t++) {
-      const sizes = [1 + rand(40), 1 + rand(40), 1 + rand(40), 1 + rand(10)];
-      const d = desc(
-        { in: { size: sizes[0] }, a: { size: sizes[1], neuron: le() }, b: { size: sizes[2], neuron: le() }, o: { size: sizes[3], role: 'output', neuron: le() } },
-        [
-          { from: 'in', to: 'a' },
-          { from: 'a', to: 'b' },
-          { from: 'in', to: 'b' },
-          { from: 'b', to: 'o' },
-          { from: 'a', to: 'o' },
-        ],
-      );
-      const chip = chipLike('bss2', { core: { rows: 2 + rand(30), neurons: 1 + rand(20) }, weights: fixed(rand(2) ? 'per_row' : 'per_synapse') });
+      const { d, chip } = randomCase(rand);
       const packed = placed(d, chip);
       const cores = packed.cores_used + rand(4);
       const p = placed(d, chip, cores, 'spread');
@@ -420,3 +390,28 @@ describe('placement through compile', () => {
     expect(dumpStage('placed', packed.stages)).toMatchObject({ placement: 'pack' });
   });
 });
+
+/** A seeded linear congruential generator: rand(n) in 0..n-1. */
+function lcg(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+}
+
+/** A random four-population network with skip projections and a small bss2-like chip to place it on. */
+function randomCase(rand: (n: number) => number) {
+  const sizes = [1 + rand(40), 1 + rand(40), 1 + rand(40), 1 + rand(10)];
+  const d = desc(
+    { in: { size: sizes[0] }, a: { size: sizes[1], neuron: le() }, b: { size: sizes[2], neuron: le() }, o: { size: sizes[3], role: 'output', neuron: le() } },
+    [
+      { from: 'in', to: 'a' },
+      { from: 'a', to: 'b' },
+      { from: 'in', to: 'b' },
+      { from: 'b', to: 'o' },
+      { from: 'a', to: 'o' },
+    ],
+  );
+  const chip = chipLike('bss2', { core: { rows: 2 + rand(30), neurons: 1 + rand(20) }, weights: fixed(rand(2) ? 'per_row' : 'per_synapse') });
+  return { d, chip };
+}
