@@ -449,8 +449,7 @@ class EmulatedChip implements Chip {
     if (processorTiming !== undefined && processorTiming !== 'cycle' && processorTiming !== 'ideal') {
       throw new UserError({ message: `processor timing must be 'cycle' or 'ideal' (got ${JSON.stringify(processorTiming)})` });
     }
-    const fw = image.manifest.firmware;
-    if (!fw || plasticity === 'kernel' || image.manifest.learning.rule !== 'le') return undefined;
+    if (!this.firmwareLearns(image)) return undefined;
     const timing = processorTiming ?? image.manifest.chip.processor.timing;
     return new FirmwareRuntime(image, engine, this.config, { timing: processorTiming, dtMs: model.dt_ms, makeProcessor: this.processorFactory(image, engine, timing) });
   }
@@ -464,12 +463,14 @@ class EmulatedChip implements Chip {
    * two cores' caches at every step.
    */
   private firmwareOnOneThread(image: ChipImage): boolean {
-    const m = image.manifest;
-    const { plasticity, processorTiming } = this.config;
-    const mode = this.config.processor ?? 'auto';
-    return !!m.firmware && plasticity !== 'kernel' && m.learning.rule === 'le'
-      && mode !== 'interpret' && translatorLoaded() && translatable(m.chip)
-      && (processorTiming ?? m.chip.processor.timing) === 'ideal';
+    const chip = image.manifest.chip;
+    return this.firmwareLearns(image) && (this.config.processor ?? 'auto') !== 'interpret' && translatorLoaded() && translatable(chip)
+      && (this.config.processorTiming ?? chip.processor.timing) === 'ideal';
+  }
+
+  /** Whether the image's firmware does the learning in this configuration (a FirmwareRuntime runs it). */
+  private firmwareLearns(image: ChipImage): boolean {
+    return !!image.manifest.firmware && this.config.plasticity !== 'kernel' && image.manifest.learning.rule === 'le';
   }
 
   /**

@@ -239,11 +239,11 @@ function rowAccess(c: EmitContext, d: DecodedInstruction, table: number, store: 
   let floatRow: E, feedbackRow: E;
   if (store) {
     floatRow = chunked((k) => m.v128.store(16 * k, 4, get(at), c.vget(d.rd, k)), null);
-    feedbackRow = m.i32.store(48, 4, k32(table), m.i32.add(m.i32.load(48, 4, k32(table)), k32(1)));
+    feedbackRow = countDropped(c, table);
   } else {
     floatRow = chunked((k) => c.vset(d.rd, k, m.v128.load(16 * k, 4, get(at))), (k) => c.vset(d.rd, k, zero()));
     const g = gatherer(c, at, c.ti(7), c.ti(0));
-    feedbackRow = m.block(null, [m.local.set(at, m.i32.add(field(4), m.i32.mul(get(off), field(16)))), g.init(field(16)), chunked((k) => c.vset(d.rd, k, g.chunk()), (k) => c.vset(d.rd, k, zero()))]);
+    feedbackRow = m.block(null, [g.start(rec, get(off)), chunked((k) => c.vset(d.rd, k, g.chunk()), (k) => c.vset(d.rd, k, zero()))]);
   }
   const clampN = (b: () => E) => m.local.set(n, m.select(m.i32.lt_s(get(n), b()), get(n), b()));
   return [
@@ -264,20 +264,32 @@ function rowAccess(c: EmitContext, d: DecodedInstruction, table: number, store: 
 }
 
 /**
- * The strided read of a transpose feedback row (a column of W): lane after lane from the address in
- * local `at` on, `step` bytes apart (bits copied as i32), advancing local `p`; chunks in order.
+ * The strided read of a transpose feedback row (a column of W): start() puts local `at` at the
+ * row record `rec`'s value at column offset `off` (base + off * step) and `step` to its stride in
+ * bytes; then chunk after chunk, lane after lane (bits copied as i32), advancing local `p`.
  */
-function gatherer(c: EmitContext, at: number, p: number, step: number): { init: (stepBytes: E) => E; chunk: () => E } {
+function gatherer(c: EmitContext, at: number, p: number, step: number): { start: (rec: number, off: E) => E; chunk: () => E } {
   const m = c.m, i32 = c.B.i32;
-  const next = () => m.local.tee(p, m.i32.add(m.local.get(p, i32), m.local.get(step, i32)), i32);
+  const get = (i: number) => m.local.get(i, i32);
+  const next = () => m.local.tee(p, m.i32.add(get(p), get(step)), i32);
   return {
-    init: (stepBytes) => m.block(null, [m.local.set(step, stepBytes), m.local.set(p, m.i32.sub(m.local.get(at, i32), m.local.get(step, i32)))]),
+    start: (rec, off) => m.block(null, [
+      m.local.set(step, m.i32.load(16, 4, get(rec))),
+      m.local.set(at, m.i32.add(m.i32.load(4, 4, get(rec)), m.i32.mul(off, get(step)))),
+      m.local.set(p, m.i32.sub(get(at), get(step))),
+    ]),
     chunk: () => {
       let v = m.v128.load32_zero(0, 4, next());
       for (let i = 1; i < 4; i++) v = m.v128.load32_lane(0, 4, i, next(), v);
       return v;
     },
   };
+}
+
+/** A write to a transpose feedback row: dropped (B is W^T by construction) and counted in the table's header (+48). */
+function countDropped(c: EmitContext, table: number): E {
+  const m = c.m;
+  return m.i32.store(48, 4, m.i32.const(table), m.i32.add(m.i32.load(48, 4, m.i32.const(table)), m.i32.const(1)));
 }
 
 /**
@@ -333,37 +345,29 @@ function fusedRowUpdate(c: EmitContext, ds: DecodedInstruction[], table: number,
   // Inside the array (as the instructions' checks), a float row with 4 bytes per column, col0 in its
   // block, and n = min(lanes, bcols - off, columns - col0) = lanes.
   const inside = m.i32.and(m.i32.lt_u(row(), k32(c.rows)), m.i32.lt_u(col(), k32(c.columns)));
-  const suits = m.i32.and(
-    m.i32.and(m.i32.eq(field(0), k32(ROW_KIND.float)), m.i32.eq(field(16), k32(4))),
-    m.i32.and(
-      m.i32.and(m.i32.ge_s(get(off), k32(0)), m.i32.ge_s(m.i32.sub(field(12), get(off)), k32(lanes))),
-      m.i32.ge_s(m.i32.sub(k32(c.columns), col()), k32(lanes)),
-    ),
+  const whole = c.ti(5);
+  const allLanes = m.i32.and(
+    m.i32.and(m.i32.ge_s(get(off), k32(0)), m.i32.ge_s(m.i32.sub(field(12), get(off)), k32(lanes))),
+    m.i32.ge_s(m.i32.sub(k32(c.columns), col()), k32(lanes)),
   );
+  const suits = m.i32.and(m.i32.and(m.i32.eq(field(0), k32(ROW_KIND.float)), m.i32.eq(field(16), k32(4))), get(whole));
   // A transpose feedback row (W^T: the weights' column), all lanes inside: the same with the row
   // gathered, and the store dropped and counted (as rowAccess does).
-  const mirror = m.i32.and(
-    m.i32.eq(field(0), k32(ROW_KIND.floatRead)),
-    m.i32.and(
-      m.i32.and(m.i32.ge_s(get(off), k32(0)), m.i32.ge_s(m.i32.sub(field(12), get(off)), k32(lanes))),
-      m.i32.ge_s(m.i32.sub(k32(c.columns), col()), k32(lanes)),
-    ),
-  );
+  const mirror = m.i32.and(m.i32.eq(field(0), k32(ROW_KIND.floatRead)), get(whole));
   const g = gatherer(c, at, c.ti(7), c.ti(0));
-  const gathered: E[] = [m.local.set(at, m.i32.add(field(4), m.i32.mul(get(off), field(16)))), g.init(field(16)), ...pass(() => g.chunk(), null)];
-  gathered.push(m.i32.store(48, 4, k32(table), m.i32.add(m.i32.load(48, 4, k32(table)), k32(1))));
-  const ok = c.ti(4), okMirror = c.ti(5);
+  const gathered: E[] = [g.start(rec, get(off)), ...pass(() => g.chunk(), null), countDropped(c, table)];
+  // 0: the instructions' own code; 1: a float row; 2: a transpose feedback row.
+  const path = c.ti(4);
   return [
-    m.local.set(ok, k32(0)),
-    m.local.set(okMirror, k32(0)),
+    m.local.set(path, k32(0)),
     m.if(inside, m.block(null, [
       m.local.set(rec, m.i32.add(k32(table + HEADER_BYTES), m.i32.shl(row(), k32(5)))),
       m.local.set(off, m.i32.sub(col(), field(8))),
-      m.local.set(ok, suits),
-      m.local.set(okMirror, mirror),
+      m.local.set(whole, allLanes),
+      m.local.set(path, m.select(k32(1), m.select(k32(2), k32(0), mirror), suits)),
     ])),
-    m.if(get(ok), m.block(null, [m.local.set(at, m.i32.add(field(4), m.i32.shl(get(off), k32(2)))), ...fast]),
-      m.if(get(okMirror), m.block(null, gathered), m.block(null, unfused))),
+    m.if(m.i32.eq(get(path), k32(1)), m.block(null, [m.local.set(at, m.i32.add(field(4), m.i32.shl(get(off), k32(2)))), ...fast]),
+      m.if(m.i32.eq(get(path), k32(2)), m.block(null, gathered), m.block(null, unfused))),
   ];
 }
 

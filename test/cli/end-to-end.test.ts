@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lechip, ROOT, scratch, userErrorLines } from './helpers.js';
+import { lechip, oneJson, ROOT, scratch, userErrorLines } from './helpers.js';
 
 const smallText = readFileSync(join(ROOT, 'examples', 'small.json'), 'utf8');
 const small = JSON.parse(smallText);
@@ -25,12 +25,6 @@ function forward(x: number[]): { hidden: number[]; out: number[] } {
 
 const s = scratch({ 'small.json': smallText });
 afterAll(() => s.done());
-
-function oneJson(stdout: string): any {
-  const lines = stdout.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  return JSON.parse(lines[0]);
-}
 
 describe('compile → inspect → run (small, ideal)', () => {
   it('compiles, inspects and runs with the contract output', async () => {

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'lechip.js');
@@ -41,4 +42,11 @@ export function userErrorLines(r: CliResult): string[] {
   if (/\n\s+at /.test(r.stderr) || r.stderr.includes('    at ')) throw new Error(`stack trace on stderr:\n${r.stderr}`);
   if (lines.length === 0) throw new Error('no diagnostic on stderr');
   return lines;
+}
+
+/** The one JSON object a `--json` command prints on stdout (exactly one line). */
+export function oneJson(stdout: string): any {
+  const lines = stdout.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]);
 }

@@ -7,19 +7,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lechip, ROOT, scratch } from './helpers.js';
+import { lechip, oneJson, ROOT, scratch } from './helpers.js';
 
 const s = scratch({
   'mnist-mlp.json': readFileSync(join(ROOT, 'examples', 'mnist-mlp.json'), 'utf8'),
   'small.json': readFileSync(join(ROOT, 'examples', 'small.json'), 'utf8'),
 });
 afterAll(() => s.done());
-
-function oneJson(stdout: string): any {
-  const lines = stdout.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  return JSON.parse(lines[0]);
-}
 
 describe('--placement', () => {
   it('compile --json: pack by default (same bytes as --placement pack), spread balances MNIST over 3 ideal cores', async () => {

@@ -7,7 +7,7 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lechip, ROOT, scratch } from '../cli/helpers.js';
+import { lechip, oneJson, ROOT, scratch } from '../cli/helpers.js';
 import { targetVariance, teacherDataset } from './teacher.js';
 
 const s = scratch();
@@ -16,12 +16,6 @@ const data = teacherDataset(7, 1000, 300);
 writeFileSync(join(s.dir, 'teacher.json'), JSON.stringify(data));
 copyFileSync(join(ROOT, 'examples', 'teacher-student.json'), join(s.dir, 'student.json'));
 const variance = targetVariance(data.test.targets);
-
-function oneJson(stdout: string): any {
-  const lines = stdout.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  return JSON.parse(lines[0]);
-}
 
 describe('teacher-student regression on chip', () => {
   it('the firmware learns the teacher to a test loss under 10 % of the targets\' variance (ideal chip)', async () => {
