@@ -75,6 +75,8 @@ export interface KernelBusLink {
   link: BusLink & { kind: 'kernel' };
   /** Called after each return from translated code (collects counters the kernels keep). */
   sync?: () => void;
+  /** With countFusedPaths: the row-segment updates run fused on float rows, on transpose feedback rows, and unfused (wasm-bus.ts). */
+  fusedPathCounts?: () => { float: number; feedback: number; unfused: number };
 }
 
 /** Options of a translated processor beyond the interpreter's. */
@@ -143,6 +145,11 @@ export class TranslatedProcessor implements FirmwareProcessor {
   private program?: ProgramImage;
   private readonly extraStarts = new Set<number>();
   private readonly misses = new Map<number, number>();
+
+  /** The fused-path counts of a kernel bus link built with countFusedPaths (null otherwise). */
+  fusedPathCounts(): { float: number; feedback: number; unfused: number } | null {
+    return this.opts.kernels?.fusedPathCounts?.() ?? null;
+  }
 
   constructor(private readonly opts: TranslatedOptions) {
     if (!lib) throw new Error('TranslatedProcessor: call loadTranslator() first (or use createTranslatedProcessor)');

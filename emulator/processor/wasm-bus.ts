@@ -31,6 +31,19 @@ const HEADER_BYTES = 64;
 const ROW_BYTES = 32;
 const COL_BYTES = 32;
 
+/**
+ * Header offsets where a link built with countFusedPaths counts the row-segment updates it ran
+ * fused on float rows, fused on transpose feedback rows, and as the four instructions' own code
+ * (a diagnostic for tests and profiling; kernels/bus.ts leaves these words alone).
+ */
+const FUSED_COUNTS = { float: 52, feedback: 56, unfused: 60 } as const;
+
+/** The counts of a table whose link was built with countFusedPaths. */
+export function fusedPathCounts(memory: WebAssembly.Memory, table: number): { float: number; feedback: number; unfused: number } {
+  const u = new Uint32Array(memory.buffer, table, HEADER_BYTES / 4);
+  return { float: u[FUSED_COUNTS.float / 4], feedback: u[FUSED_COUNTS.feedback / 4], unfused: u[FUSED_COUNTS.unfused / 4] };
+}
+
 /** One array row of a table. */
 export interface RowRecord {
   kind: number;
@@ -148,7 +161,10 @@ const KERNEL_IMPORTS: { name: string; params: number; returns: boolean }[] = [
  * The link of a translated module to the kernels' bus functions for the table at `table`:
  * float-lane rows, ADC reads (integer lanes only without read noise), row drivers and biases.
  */
-export function kernelBusLink(kernelExports: Record<string, unknown>, table: number, opts: { adcNoise: boolean; memory?: WebAssembly.Memory; bus?: ProcessorBus }): KernelBusLink {
+export function kernelBusLink(
+  kernelExports: Record<string, unknown>, table: number,
+  opts: { adcNoise: boolean; memory?: WebAssembly.Memory; bus?: ProcessorBus; countFusedPaths?: boolean },
+): KernelBusLink {
   for (const f of KERNEL_IMPORTS) {
     if (typeof kernelExports[f.name] !== 'function') throw new Error(`kernels.wasm has no ${f.name}: rebuild the kernels (npm run build:kernels)`);
   }
@@ -191,7 +207,7 @@ export function kernelBusLink(kernelExports: Record<string, unknown>, table: num
       }
     },
   };
-  if (!process.env.LECHIP_TRANSLATOR_NO_FUSE) link.fuseRowUpdate = (c, ds, unfused) => fusedRowUpdate(c, ds, table, unfused);
+  if (!process.env.LECHIP_TRANSLATOR_NO_FUSE) link.fuseRowUpdate = (c, ds, unfused) => fusedRowUpdate(c, ds, table, unfused, opts.countFusedPaths ?? false);
   // Writes the kernels dropped on transpose feedback rows go to the bus's counter, as CoreBus counts its own.
   const counted = opts.bus as (ProcessorBus & { droppedWrites?: number }) | undefined;
   let u = new Uint32Array(0);
@@ -204,7 +220,9 @@ export function kernelBusLink(kernelExports: Record<string, unknown>, table: num
         }
       }
     : undefined;
-  return { exports: kernelExports, link, sync };
+  const mem = opts.memory;
+  const counts = opts.countFusedPaths && mem ? () => fusedPathCounts(mem, table) : undefined;
+  return { exports: kernelExports, link, sync, fusedPathCounts: counts };
 }
 
 /**
@@ -295,12 +313,14 @@ function countDropped(c: EmitContext, table: number): E {
 /**
  * `vlds.f A, R, C; vmul.f P, E, S (or vmuls.f P, E, s); vadd.f A, A, P; vsts.f A, R, C` (translator-module.ts
  * rowUpdateAt) in one pass over the chunks when R and C are inside the array and R is a float row
- * whose block and the array hold all the register's lanes from C on: per chunk, w from the weights,
- * P = canonical(E * S), A = canonical(w + P), the weights = A. The registers and the weights end as
- * the four instructions leave them (A, P, E, S distinct; the weights are not the register file);
- * else the instructions' own code runs (`unfused`), traps and host calls included.
+ * or a transpose feedback row whose block and the array hold n lanes from C on (n a positive multiple
+ * of 4, the rows rowAccess serves inline): per chunk, w from the weights (0 past n), P = canonical(E * S),
+ * A = canonical(w + P), the weights = A below n (transpose feedback: the store dropped and counted).
+ * The registers and the weights end as the four instructions leave them (A, P, E, S distinct; the
+ * weights are not the register file); else the instructions' own code runs (`unfused`), traps,
+ * kernel and host calls included.
  */
-function fusedRowUpdate(c: EmitContext, ds: DecodedInstruction[], table: number, unfused: E[]): E[] {
+function fusedRowUpdate(c: EmitContext, ds: DecodedInstruction[], table: number, unfused: E[], count: boolean): E[] {
   const m = c.m, i32 = c.B.i32, v128 = c.B.v128;
   const [l, mu] = ds;
   const A = l.rd, P = mu.rd, Ev = mu.rs1, S = mu.rs2;
@@ -341,33 +361,57 @@ function fusedRowUpdate(c: EmitContext, ds: DecodedInstruction[], table: number,
     out.push(m.if(m.v128.any_true(m.local.get(nan, v128)), m.block(null, fix)));
     return out;
   };
-  const fast = pass((k) => m.v128.load(16 * k, 4, get(at)), (k, v) => m.v128.store(16 * k, 4, get(at), v));
-  // Inside the array (as the instructions' checks), a float row with 4 bytes per column, col0 in its
-  // block, and n = min(lanes, bcols - off, columns - col0) = lanes.
-  const inside = m.i32.and(m.i32.lt_u(row(), k32(c.rows)), m.i32.lt_u(col(), k32(c.columns)));
-  const whole = c.ti(5);
-  const allLanes = m.i32.and(
-    m.i32.and(m.i32.ge_s(get(off), k32(0)), m.i32.ge_s(m.i32.sub(field(12), get(off)), k32(lanes))),
-    m.i32.ge_s(m.i32.sub(k32(c.columns), col()), k32(lanes)),
-  );
-  const suits = m.i32.and(m.i32.and(m.i32.eq(field(0), k32(ROW_KIND.float)), m.i32.eq(field(16), k32(4))), get(whole));
-  // A transpose feedback row (W^T: the weights' column), all lanes inside: the same with the row
-  // gathered, and the store dropped and counted (as rowAccess does).
-  const mirror = m.i32.and(m.i32.eq(field(0), k32(ROW_KIND.floatRead)), get(whole));
-  const g = gatherer(c, at, c.ti(7), c.ti(0));
-  const gathered: E[] = [g.start(rec, get(off)), ...pass(() => g.chunk(), null), countDropped(c, table)];
-  // 0: the instructions' own code; 1: a float row; 2: a transpose feedback row.
+  // n = min(lanes, bcols - off, columns - col0): the lanes the row's block and the array hold from
+  // col0 on. As in rowAccess, chunks below n (a multiple of 4) are the row's, the rest read 0 and
+  // are not written; n = lanes (every segment but a row's last) takes code without the chunk tests.
+  const n = c.ti(5);
+  const mine = (k: number) => m.i32.lt_s(k32(4 * k), get(n));
+  const zero = () => m.v128.const(new Array(16).fill(0));
+  const load = (k: number) => m.v128.load(16 * k, 4, get(at));
+  const save = (k: number, v: E) => m.v128.store(16 * k, 4, get(at), v);
+  const floatRow = (full: boolean): E[] => [
+    m.local.set(at, m.i32.add(field(4), m.i32.shl(get(off), k32(2)))),
+    ...(full ? pass(load, save) : pass((k) => m.if(mine(k), load(k), zero()), (k, v) => m.if(mine(k), save(k, v)))),
+  ];
+  // A transpose feedback row (W^T: the weights' column): the same with the row gathered, and the
+  // store dropped and counted (as rowAccess does).
+  const feedbackRow = (full: boolean): E[] => {
+    const g = gatherer(c, at, c.ti(7), c.ti(0));
+    return [g.start(rec, get(off)), ...pass(full ? () => g.chunk() : (k) => m.if(mine(k), g.chunk(), zero()), null), countDropped(c, table)];
+  };
+  // The path: 0 the instructions' own code (outside the array, a row the kernels or the host serve,
+  // n not a positive multiple of 4); 1 / 2 a float row, all lanes / n lanes; 3 / 4 a transpose
+  // feedback row, all lanes / n lanes.
   const path = c.ti(4);
+  const kind = c.ti(6);
+  const full = () => m.i32.eq(get(n), k32(lanes));
+  // With countFusedPaths, each path counts its runs in the table's header (fusedPathCounts).
+  const counted = (at: number, code: E[]): E[] => (count ? [m.i32.store(at, 4, k32(table), m.i32.add(m.i32.load(at, 4, k32(table)), k32(1))), ...code] : code);
+  const PATHS: [number, E[]][] = [
+    [1, counted(FUSED_COUNTS.float, floatRow(true))], [3, counted(FUSED_COUNTS.feedback, feedbackRow(true))],
+    [2, counted(FUSED_COUNTS.float, floatRow(false))], [4, counted(FUSED_COUNTS.feedback, feedbackRow(false))],
+  ];
+  let dispatch: E = m.block(null, counted(FUSED_COUNTS.unfused, unfused));
+  for (const [p, code] of PATHS.reverse()) dispatch = m.if(m.i32.eq(get(path), k32(p)), m.block(null, code), dispatch);
   return [
     m.local.set(path, k32(0)),
-    m.if(inside, m.block(null, [
+    m.if(m.i32.and(m.i32.lt_u(row(), k32(c.rows)), m.i32.lt_u(col(), k32(c.columns))), m.block(null, [
       m.local.set(rec, m.i32.add(k32(table + HEADER_BYTES), m.i32.shl(row(), k32(5)))),
       m.local.set(off, m.i32.sub(col(), field(8))),
-      m.local.set(whole, allLanes),
-      m.local.set(path, m.select(k32(1), m.select(k32(2), k32(0), mirror), suits)),
+      m.local.set(n, m.i32.sub(field(12), get(off))),
+      m.local.set(n, m.select(m.i32.lt_s(get(n), k32(lanes)), get(n), k32(lanes))),
+      m.local.set(n, m.select(m.i32.lt_s(get(n), m.i32.sub(k32(c.columns), col())), get(n), m.i32.sub(k32(c.columns), col()))),
+      m.local.set(kind, field(0)),
+      m.if(
+        m.i32.and(m.i32.and(m.i32.ge_s(get(off), k32(0)), m.i32.gt_s(get(n), k32(0))), m.i32.eqz(m.i32.and(get(n), k32(3)))),
+        m.if(
+          m.i32.and(m.i32.eq(get(kind), k32(ROW_KIND.float)), m.i32.eq(field(16), k32(4))),
+          m.local.set(path, m.select(full(), k32(1), k32(2))),
+          m.if(m.i32.eq(get(kind), k32(ROW_KIND.floatRead)), m.local.set(path, m.select(full(), k32(3), k32(4)))),
+        ),
+      ),
     ])),
-    m.if(m.i32.eq(get(path), k32(1)), m.block(null, [m.local.set(at, m.i32.add(field(4), m.i32.shl(get(off), k32(2)))), ...fast]),
-      m.if(m.i32.eq(get(path), k32(2)), m.block(null, gathered), m.block(null, unfused))),
+    dispatch,
   ];
 }
 
@@ -378,7 +422,10 @@ function fusedRowUpdate(c: EmitContext, ds: DecodedInstruction[], table: number,
  * processor falls back to its own memory and the generic bus (or to the interpreter). 'auto'
  * translates after AUTO_TRANSLATE_AFTER instructions; call loadTranslator() first.
  */
-export function engineProcessorFactory(image: ChipImage, engine: Engine, config: ChipConfig, mode: ProcessorMode, extra: Partial<TranslatedOptions> = {}): (opts: ProcessorOptions) => FirmwareProcessor {
+export function engineProcessorFactory(
+  image: ChipImage, engine: Engine, config: ChipConfig, mode: ProcessorMode, extra: Partial<TranslatedOptions> = {},
+  diagnostics: { countFusedPaths?: boolean } = {},
+): (opts: ProcessorOptions) => FirmwareProcessor {
   void config;
   return (opts) => {
     const translateAfter = extra.translateAfter ?? (mode === 'translate' ? 0 : AUTO_TRANSLATE_AFTER);
@@ -392,7 +439,7 @@ export function engineProcessorFactory(image: ChipImage, engine: Engine, config:
     const table = stateBase === null ? null : allocWithoutGrowth(mem, tableBytes);
     if (stateBase === null || table === null) return fallback();
     writeBusTable(mem.memory, table, { ...coreBusTable(image, engine, core), adc: chip.adc });
-    const kernels = kernelBusLink(mem.k as unknown as Record<string, unknown>, table, { adcNoise: (opts.adcNoiseLsb ?? 0) > 0, memory: mem.memory, bus: opts.bus });
+    const kernels = kernelBusLink(mem.k as unknown as Record<string, unknown>, table, { adcNoise: (opts.adcNoiseLsb ?? 0) > 0, memory: mem.memory, bus: opts.bus, ...diagnostics });
     return new TranslatedProcessor({ ...opts, ...extra, translateAfter, memory: { memory: mem.memory, base: stateBase }, kernels });
   };
 }

@@ -14,7 +14,7 @@ import { Engine } from '../../emulator/engine.js';
 import { realiseModel } from '../../emulator/instance.js';
 import { programFromAssembly } from '../../emulator/processor/interpreter.js';
 import { loadTranslator, translatedStateBytes } from '../../emulator/processor/translator.js';
-import { allocWithoutGrowth, busTableBytes, coreBusTable, kernelBusLink, MatrixBus, writeBusTable } from '../../emulator/processor/wasm-bus.js';
+import { allocWithoutGrowth, busTableBytes, coreBusTable, fusedPathCounts, kernelBusLink, MatrixBus, writeBusTable } from '../../emulator/processor/wasm-bus.js';
 import { KernelMemory } from '../../emulator/wasm.js';
 import { assemble } from '../../isa/assembler.js';
 import { compileFor, smallNet } from '../firmware/helpers.js';
@@ -51,7 +51,8 @@ function matrixPair(chip: ChipSpecT, seed: number) {
       expect(Array.from(B.bus.bias), `${where}: bias`).toEqual(Array.from(A.bus.bias));
       expect(B.bus.steps, where).toBe(A.bus.steps);
     },
-    translatedOptions: { memory: { memory: B.mem.memory, base }, kernels: kernelBusLink(B.mem.k as unknown as Record<string, unknown>, B.bus.table, { adcNoise: false }) },
+    translatedOptions: { memory: { memory: B.mem.memory, base }, kernels: kernelBusLink(B.mem.k as unknown as Record<string, unknown>, B.bus.table, { adcNoise: false, memory: B.mem.memory, countFusedPaths: true }) },
+    counts: () => fusedPathCounts(B.mem.memory, B.bus.table),
   };
 }
 
@@ -95,10 +96,11 @@ describe('fast bus: random programs on a MatrixBus', () => {
     expect(r.translated.stats.hostSteps).toBeLessThanOrEqual(1);
   });
   it('fuse the row-segment update (vlds.f, vmul.f or vmuls.f, vadd.f, vsts.f) exactly as the four instructions', async () => {
-    // Columns every 36 up to the array's end (the last segments partial: not fused), a pattern whose
-    // registers overlap (not fused), a second pass over other rows with a signalling NaN as the factor;
-    // one run, and runs of 97 cycles (budget exits between the blocks).
-    const src = `
+    // Columns every 36 up to the array's 200 (the last segments partial, 20 lanes: fused too) or
+    // every 34 (the last 30 lanes, not a multiple of 4: the instructions' own code), a pattern whose
+    // registers overlap (never fused), a second pass over other rows with a signalling NaN as the
+    // factor; one run, and runs of 97 cycles (budget exits between the blocks).
+    const source = (step: number) => `
       .text
     _start:
       li s1, 0x3f000000
@@ -121,7 +123,7 @@ describe('fast bus: random programs on a MatrixBus', () => {
       vmul.f v7, v6, v3
       vadd.f v6, v6, v7
       vsts.f v6, s0, t0
-      addi t0, t0, 36
+      addi t0, t0, ${step}
       blt t0, t2, 2b
       addi s0, s0, 13
       li t1, 140
@@ -134,14 +136,20 @@ describe('fast bus: random programs on a MatrixBus', () => {
       ecall
     `;
     // The same with the scalar factor (vmuls.f, as le.s), including a pattern whose P is E (not fused).
-    const scalarSrc = src
+    const scalar = (text: string) => text
       .replace('vmul.f v5, v2, v3', 'vmuls.f v5, v2, s1')
       .replace('vmul.f v7, v6, v3', 'vmuls.f v6, v6, s1');
-    for (const text of [src, scalarSrc]) {
-      const program = programFromAssembly(assemble(text, { file: 'fuse.s', elementBits: [8, 16, 32] }));
-      for (const budgets of [[1e9], [97]]) {
-        const r = await lockstep(program, { chip: idealAll, buses: matrixPair(idealAll, 5), budgets });
-        expect(r.end).toBe('halt');
+    // 2 passes x 11 rows (0, 13, ..., 130 and 6, 19, ..., 136) x the segments of a row.
+    for (const [step, fused, unfused] of [[36, 2 * 11 * 6, 0], [34, 2 * 11 * 5, 2 * 11]]) {
+      for (const text of [source(step), scalar(source(step))]) {
+        const program = programFromAssembly(assemble(text, { file: 'fuse.s', elementBits: [8, 16, 32] }));
+        for (const budgets of [[1e9], [97]]) {
+          const buses = matrixPair(idealAll, 5);
+          const r = await lockstep(program, { chip: idealAll, buses, budgets });
+          expect(r.end).toBe('halt');
+          // In one run every update runs translated: the fused pass takes each segment whose lanes it can (a guard against a fast path that is never taken).
+          if (budgets[0] === 1e9) expect(buses.counts(), `column step ${step}`).toEqual({ float: fused, feedback: 0, unfused });
+        }
       }
     }
   });

@@ -49,8 +49,10 @@ function pair(image: ChipImage, config: ChipConfig, timing: ProcessorTiming, fas
   const make = (mode: 'interpret' | 'translate') => {
     const model = realiseModel(image, config);
     const engine = new Engine(model);
-    // fast: the translated processors' state in the engine's memory, the bus through the kernels.
-    const makeProcessor = fast && mode === 'translate' ? engineProcessorFactory(image, engine, config, mode, { optimizeLevel: 1 }) : processorFactory(mode, { optimizeLevel: 1 });
+    // fast: the translated processors' state in the engine's memory, the bus through the kernels (counting its fused updates).
+    const makeProcessor = fast && mode === 'translate'
+      ? engineProcessorFactory(image, engine, config, mode, { optimizeLevel: 1 }, { countFusedPaths: true })
+      : processorFactory(mode, { optimizeLevel: 1 });
     const runtime = new FirmwareRuntime(image, engine, config, { timing, dtMs: model.dt_ms, makeProcessor });
     return { engine, runtime, model };
   };
@@ -167,6 +169,21 @@ describe('firmware through the runtime with the fast bus (state in the engine\'s
     drive(image, a, b, 4, 20, 1);
     // Transpose feedback writes are dropped and counted by the kernels too: no transfer goes to the host.
     for (const core of b.runtime.cores) expect((b.runtime.processor(core) as TranslatedProcessor).stats.hostBusCalls).toBe(0);
+  });
+  it('le.s, ideal: every row-segment update of float and transpose feedback rows runs fused, the rows\' last, partial segments too', () => {
+    // 72 hidden and 8 output columns: each row ends in a segment of 8 lanes; the mirror of h -> out has 8 rows of 72 columns.
+    const image = compileFor(smallNet({ sizes: [40, 72, 8] }), 'ideal');
+    const { a, b } = pair(image, {}, 'ideal', true);
+    drive(image, a, b, 3, 20, 8);
+    const total = { float: 0, feedback: 0, unfused: 0 };
+    for (const core of b.runtime.cores) {
+      const c = (b.runtime.processor(core) as TranslatedProcessor).fusedPathCounts()!;
+      for (const k of ['float', 'feedback', 'unfused'] as const) total[k] += c[k];
+    }
+    // Per step: at most 40 + 72 rows with 3 and 1 segments, 8 mirror rows with 3.
+    expect(total.unfused).toBe(0);
+    expect(total.float).toBeGreaterThan(3 * 20 * 40);
+    expect(total.feedback).toBeGreaterThan(3 * 20 * 8);
   });
   it('le.s, ideal, random feedback, several cores', () => {
     const image = compileFor(smallNet({ feedback: 'random', sizes: [40, 70, 5] }), 'ideal', { cores: 2 });
