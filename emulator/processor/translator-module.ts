@@ -65,8 +65,46 @@ export type BusLink =
      * (translator-module.ts rowUpdateAt) in one pass over the chunks, for the rows where its
      * conditions hold, else `unfused` (the four instructions' own code). c is the vlds's context.
      */
-    fuseRowUpdate?: (c: EmitContext, ds: DecodedInstruction[], unfused: E[]) => E[];
+    fuseRowUpdate?: (c: EmitContext, ds: DecodedInstruction[], unfused: E[], pending: PendingUpdate | null) => E[];
+    /**
+     * le.s's loop over listed rows (fusedLoopAt): code run before the block's own, which runs the
+     * loop's iterations but the last as one WebAssembly loop (fused-update.ts fusedLoop).
+     */
+    fusedLoop?: (c: EmitContext, ds: DecodedInstruction[], frame: LoopFrame) => E[];
+    /** Adds FUSED_LAST, which computes the registers a fused loop left pending (A, P, E of its update). */
+    addFusedLast?: (Bn: B, m: binaryen.Module, L: StateLayout, A: number, P: number, E: number) => void;
   };
+
+/**
+ * Locals of the registers a fused loop's last iteration leaves pending while `flag` is set: its
+ * path, the row's address at the column (stride, for transpose feedback rows), lanes and factor
+ * (fused-update.ts fusedLoop, FUSED_LAST).
+ */
+export interface PendingUpdate {
+  flag: number;
+  path: number;
+  at: number;
+  step: number;
+  n: number;
+  s: number;
+}
+
+/** What a fused loop needs of the function around it. */
+export interface LoopFrame {
+  /** Locals: cycles and instructions (f64); param: the cycle budget's end (f64). */
+  cyc: number;
+  ins: number;
+  end: number;
+  /** Cycles of one iteration (the block's), and of all but its last instruction (the budget test). */
+  cycles: number;
+  preCost: number;
+  pending: PendingUpdate;
+  /** Four i32 locals of its own. */
+  temps: number[];
+}
+
+/** The module function that completes a pending update (fused-update.ts addFusedLast). */
+export const FUSED_LAST = 'fused_last';
 
 /** What a program's module is built from. */
 export interface ModuleSpec {
@@ -190,6 +228,25 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
     if (spec.vectorLocals) for (const block of cfg.blocks) for (const d of block.instrs) for (const r of vregsOf(d)) if (!cached.has(r)) cached.set(r, L_VR + cached.size * chunks);
     const i32 = Bn.i32, f64 = Bn.f64, v128 = Bn.v128;
     const lset = (i: number, v: E) => m.local.set(i, v);
+    // le.s's row loops (fusedLoopAt) run fused when they all update the same A, P and E (FUSED_LAST holds them).
+    const loopLink = spec.bus.kind === 'kernel' && spec.bus.fuseRowUpdate && spec.bus.fusedLoop && spec.bus.addFusedLast && !spec.vectorLocals ? spec.bus : null;
+    const loops = new Set(loopLink ? cfg.blocks.filter((b) => fusedLoopAt(b) && b.instrs.every((d) => spec.allowed(d.def))) : []);
+    const triples = new Set([...loops].map((b) => `${b.instrs[2].rd},${b.instrs[3].rd},${b.instrs[3].rs1}`));
+    if (triples.size !== 1) loops.clear();
+    const L_MORE = L_VR + cached.size * chunks;
+    const pending: PendingUpdate | null = loops.size ? { flag: L_MORE, path: L_MORE + 1, at: L_MORE + 2, step: L_MORE + 3, n: L_MORE + 4, s: L_MORE + 5 } : null;
+    const loopTemps = [L_MORE + 6, L_MORE + 7, L_MORE + 8, L_MORE + 9];
+    if (pending) {
+      const [A, P, Ev] = [...triples][0].split(',').map(Number);
+      loopLink!.addFusedLast!(Bn, m, L, A, P, Ev);
+    }
+    /** Computes the registers a fused loop left pending (nothing without fused loops). */
+    const settle = (): E[] => (pending
+      ? [m.if(m.local.get(pending.flag, i32), m.block(null, [
+        lset(pending.flag, m.i32.const(0)),
+        m.call(FUSED_LAST, [pending.path, pending.at, pending.step, pending.n, pending.s].map((i) => m.local.get(i, i32)), Bn.none),
+      ]))]
+      : []);
     const exitWith = (status: number, pc: E | null, extra: E[] = []) =>
       m.block(null, [...extra, ...(pc !== null ? [lset(L_PC, pc)] : []), lset(L_STATUS, m.i32.const(status)), m.br('exit')]);
     const addCounts = (cycles: number, instrs: number): E[] => {
@@ -233,10 +290,13 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
         const total = costs.reduce((a, b) => a + b, 0);
         const preCost = total - costs[costs.length - 1];
         pre.set(block.start, preCost);
-        const code: E[] = [
-          m.if(m.f64.ge(m.f64.add(m.local.get(L_CYC, f64), m.f64.const(preCost)), m.local.get(P_END, f64)),
-            exitWith(STATUS.BUDGET, m.i32.const(block.start))),
-        ];
+        const code: E[] = [];
+        if (loops.has(block)) {
+          const ctx = context(Bn, m, spec, block.start, () => exitWith(STATUS.HOST, m.i32.const(block.start)), busInstrs, cached);
+          code.push(...loopLink!.fusedLoop!(ctx, block.instrs, { cyc: L_CYC, ins: L_INS, end: P_END, cycles: total, preCost, pending: pending!, temps: loopTemps }));
+        }
+        code.push(m.if(m.f64.ge(m.f64.add(m.local.get(L_CYC, f64), m.f64.const(preCost)), m.local.get(P_END, f64)),
+          exitWith(STATUS.BUDGET, m.i32.const(block.start))));
         const inline = block.exit === 'fall' ? block.instrs.length : block.instrs.length - 1;
         let prefix = 0;
         const one = (k: number, cyc: number): { ctx: EmitContext; code: E[] } => {
@@ -259,7 +319,7 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
               unfused.push(...o.code);
               prefix += costs[k + j];
             }
-            code.push(...spec.bus.fuseRowUpdate(first!, block.instrs.slice(k, k + 4), unfused));
+            code.push(...spec.bus.fuseRowUpdate(first!, block.instrs.slice(k, k + 4), unfused, pending));
             k += 3;
             continue;
           }
@@ -341,11 +401,13 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
     const vars = [
       ...Array<number>(31).fill(i32), f64, f64, i32, i32, i32,
       ...Array<number>(N_TI).fill(i32), ...Array<number>(4 + chunks).fill(v128), ...Array<number>(cached.size * chunks).fill(v128),
+      ...(pending ? Array<number>(10).fill(i32) : []),
     ];
     const fn = (name: string, entries: Set<number> | null) => {
       m.addFunction(name, Bn.createType([f64]), i32, vars, m.block(null, [
         ...load.map((e) => m.copyExpression(e)),
         m.block('exit', [render(entries)]),
+        ...settle(),
         ...flush.map((e) => m.copyExpression(e)),
         m.return(m.local.get(L_STATUS, i32)),
       ], i32));
@@ -496,4 +558,27 @@ export function rowUpdateAt(ds: DecodedInstruction[], k: number): boolean {
   if (st.rd !== A || st.rs1 !== l.rs1 || st.rs2 !== l.rs2) return false;
   // With vmuls.f, S is a scalar register (float32 bits), not a vector register.
   return A !== P && A !== E && P !== E && (scalar || (A !== S && P !== S));
+}
+
+/**
+ * Whether a block is le.s's loop over listed rows, which fused-update.ts fusedLoop runs as one loop:
+ *
+ *     lw R, oR(Q); lw S, oS(Q); vlds.f A, R, C; vmuls.f P, E, S; vadd.f A, A, P; vsts.f A, R, C
+ *     addi Q, Q, step; bltu Q, End, <the block>
+ *
+ * with oR, oS >= 0, step a positive multiple of 4, R and S distinct and neither Q, C nor End, Q
+ * neither C nor End, none of them x0, and the update's registers as rowUpdateAt wants them.
+ */
+export function fusedLoopAt(block: Block): boolean {
+  const ds = block.instrs;
+  if (ds.length !== 8 || block.exit !== 'branch' || !rowUpdateAt(ds, 2)) return false;
+  const [lwR, lwS, l, mu, , st, addi, br] = ds;
+  if (lwR.def.mnemonic !== 'lw' || lwS.def.mnemonic !== 'lw' || mu.def.mnemonic !== 'vmuls.f' || addi.def.mnemonic !== 'addi' || br.def.mnemonic !== 'bltu') return false;
+  const Q = lwR.rs1, R = lwR.rd, S = lwS.rd, C = l.rs2, End = br.rs2;
+  if (lwS.rs1 !== Q || l.rs1 !== R || mu.rs2 !== S || st.rs1 !== R || st.rs2 !== C) return false;
+  if (addi.rd !== Q || addi.rs1 !== Q || br.rs1 !== Q || block.end - 4 + br.imm !== block.start) return false;
+  if (lwR.imm < 0 || lwS.imm < 0 || addi.imm <= 0 || addi.imm % 4 !== 0) return false;
+  const regs = [Q, R, S, C, End];
+  if (regs.includes(0) || R === S || [Q, C, End].includes(R) || [Q, C, End].includes(S) || Q === C || Q === End) return false;
+  return true;
 }

@@ -17,7 +17,8 @@ import type { KernelMemory } from '../wasm.js';
 import type { DecodedInstruction } from '../../isa/types.js';
 import type { ProcessorBus } from './bus.js';
 import { Processor, type ProcessorOptions } from './interpreter.js';
-import { canonical, type EmitContext } from './translator-emit.js';
+import type { EmitContext } from './translator-emit.js';
+import { addFusedLast, countDropped, fusedLoop, fusedPathCounts, fusedRowUpdate, gatherer, HEADER_BYTES, ROW_KIND } from './fused-update.js';
 import type { BusLink } from './translator-module.js';
 import {
   AUTO_TRANSLATE_AFTER, translatable, translatedStateBytes, TranslatedProcessor, type FirmwareProcessor, type KernelBusLink, type ProcessorMode, type TranslatedOptions,
@@ -25,24 +26,11 @@ import {
 
 type E = binaryen.ExpressionRef;
 
-/** Row kinds and record sizes of kernels/bus.ts (floatRead: reads by the kernels, writes dropped and counted at header + 48). */
-export const ROW_KIND = { none: 0, float: 1, floatRead: 2, host: 3 } as const;
-const HEADER_BYTES = 64;
+export { fusedPathCounts, ROW_KIND };
+
+/** Record sizes of kernels/bus.ts (row kinds and the header: fused-update.ts). */
 const ROW_BYTES = 32;
 const COL_BYTES = 32;
-
-/**
- * Header offsets where a link built with countFusedPaths counts the row-segment updates it ran
- * fused on float rows, fused on transpose feedback rows, and as the four instructions' own code
- * (a diagnostic for tests and profiling; kernels/bus.ts leaves these words alone).
- */
-const FUSED_COUNTS = { float: 52, feedback: 56, unfused: 60 } as const;
-
-/** The counts of a table whose link was built with countFusedPaths. */
-export function fusedPathCounts(memory: WebAssembly.Memory, table: number): { float: number; feedback: number; unfused: number } {
-  const u = new Uint32Array(memory.buffer, table, HEADER_BYTES / 4);
-  return { float: u[FUSED_COUNTS.float / 4], feedback: u[FUSED_COUNTS.feedback / 4], unfused: u[FUSED_COUNTS.unfused / 4] };
-}
 
 /** One array row of a table. */
 export interface RowRecord {
@@ -207,7 +195,15 @@ export function kernelBusLink(
       }
     },
   };
-  if (!process.env.LECHIP_TRANSLATOR_NO_FUSE) link.fuseRowUpdate = (c, ds, unfused) => fusedRowUpdate(c, ds, table, unfused, opts.countFusedPaths ?? false);
+  // LECHIP_TRANSLATOR_NO_FUSE / _NO_LOOP turn the fused update / the fused row loop off (A/B runs).
+  const count = opts.countFusedPaths ?? false;
+  if (!process.env.LECHIP_TRANSLATOR_NO_FUSE) {
+    link.fuseRowUpdate = (c, ds, unfused, pending) => fusedRowUpdate(c, ds, table, unfused, pending, count);
+    if (!process.env.LECHIP_TRANSLATOR_NO_LOOP) {
+      link.fusedLoop = (c, ds, frame) => fusedLoop(c, ds, frame, table, count);
+      link.addFusedLast = addFusedLast;
+    }
+  }
   // Writes the kernels dropped on transpose feedback rows go to the bus's counter, as CoreBus counts its own.
   const counted = opts.bus as (ProcessorBus & { droppedWrites?: number }) | undefined;
   let u = new Uint32Array(0);
@@ -278,140 +274,6 @@ function rowAccess(c: EmitContext, d: DecodedInstruction, table: number, store: 
       m.block(null, [m.local.set(at, m.i32.add(field(4), m.i32.shl(get(off), k32(2)))), floatRow]),
       m.if(m.i32.and(get(ok), m.i32.eq(get(kind), k32(ROW_KIND.floatRead))), feedbackRow, m.block(null, slow)),
     ),
-  ];
-}
-
-/**
- * The strided read of a transpose feedback row (a column of W): start() puts local `at` at the
- * row record `rec`'s value at column offset `off` (base + off * step) and `step` to its stride in
- * bytes; then chunk after chunk, lane after lane (bits copied as i32), advancing local `p`.
- */
-function gatherer(c: EmitContext, at: number, p: number, step: number): { start: (rec: number, off: E) => E; chunk: () => E } {
-  const m = c.m, i32 = c.B.i32;
-  const get = (i: number) => m.local.get(i, i32);
-  const next = () => m.local.tee(p, m.i32.add(get(p), get(step)), i32);
-  return {
-    start: (rec, off) => m.block(null, [
-      m.local.set(step, m.i32.load(16, 4, get(rec))),
-      m.local.set(at, m.i32.add(m.i32.load(4, 4, get(rec)), m.i32.mul(off, get(step)))),
-      m.local.set(p, m.i32.sub(get(at), get(step))),
-    ]),
-    chunk: () => {
-      let v = m.v128.load32_zero(0, 4, next());
-      for (let i = 1; i < 4; i++) v = m.v128.load32_lane(0, 4, i, next(), v);
-      return v;
-    },
-  };
-}
-
-/** A write to a transpose feedback row: dropped (B is W^T by construction) and counted in the table's header (+48). */
-function countDropped(c: EmitContext, table: number): E {
-  const m = c.m;
-  return m.i32.store(48, 4, m.i32.const(table), m.i32.add(m.i32.load(48, 4, m.i32.const(table)), m.i32.const(1)));
-}
-
-/**
- * `vlds.f A, R, C; vmul.f P, E, S (or vmuls.f P, E, s); vadd.f A, A, P; vsts.f A, R, C` (translator-module.ts
- * rowUpdateAt) in one pass over the chunks when R and C are inside the array and R is a float row
- * or a transpose feedback row whose block and the array hold n lanes from C on (n a positive multiple
- * of 4, the rows rowAccess serves inline): per chunk, w from the weights (0 past n), P = canonical(E * S),
- * A = canonical(w + P), the weights = A below n (transpose feedback: the store dropped and counted).
- * The registers and the weights end as the four instructions leave them (A, P, E, S distinct; the
- * weights are not the register file); else the instructions' own code runs (`unfused`), traps,
- * kernel and host calls included.
- */
-function fusedRowUpdate(c: EmitContext, ds: DecodedInstruction[], table: number, unfused: E[], count: boolean): E[] {
-  const m = c.m, i32 = c.B.i32, v128 = c.B.v128;
-  const [l, mu] = ds;
-  const A = l.rd, P = mu.rd, Ev = mu.rs1, S = mu.rs2;
-  const lanes = c.vbytes / 4;
-  const rec = c.ti(1), off = c.ti(2), at = c.ti(3);
-  const get = (i: number) => m.local.get(i, i32);
-  const field = (o: number) => m.i32.load(o, 4, get(rec));
-  const k32 = (v: number) => m.i32.const(v);
-  const row = () => c.x(l.rs1), col = () => c.x(l.rs2);
-  // vmuls.f: S is a scalar register holding float32 bits, splat once.
-  const scalar = mu.def.mnemonic === 'vmuls.f';
-  const sv = c.tv(2);
-  const sChunk = (k: number) => (scalar ? m.local.get(sv, v128) : c.vget(S, k));
-  // NaN results are rare: products and sums are stored as they come, their NaN lanes noted (a NaN
-  // product makes a NaN sum, so the sums tell), and only when there is one are P, A (and the
-  // weights) put right afterwards, NaN lanes canonical (0x7fc00000) as the ISA wants.
-  const nan = c.tv(4);
-  const splat = (): E[] => (scalar ? [m.local.set(sv, m.f32x4.splat(m.f32.reinterpret(c.x(S))))] : []);
-  const pass = (weight: (k: number) => E, store: ((k: number, v: E) => E) | null): E[] => {
-    const out: E[] = [...splat(), m.local.set(nan, m.v128.const(new Array(16).fill(0)))];
-    for (let k = 0; k < c.chunks; k++) {
-      const w = c.tv(0), pr = c.tv(1);
-      out.push(
-        m.local.set(w, weight(k)),
-        m.local.set(pr, m.f32x4.mul(c.vget(Ev, k), sChunk(k))),
-        c.vset(P, k, m.local.get(pr, v128)),
-        m.local.set(w, m.f32x4.add(m.local.get(w, v128), m.local.get(pr, v128))),
-        c.vset(A, k, m.local.get(w, v128)),
-        ...(store ? [store(k, m.local.get(w, v128))] : []),
-        m.local.set(nan, m.v128.or(m.local.get(nan, v128), m.f32x4.ne(m.local.get(w, v128), m.local.get(w, v128)))),
-      );
-    }
-    const fix: E[] = [];
-    for (let k = 0; k < c.chunks; k++) {
-      fix.push(c.vset(P, k, canonical(c, c.vget(P, k))), c.vset(A, k, canonical(c, c.vget(A, k))));
-      if (store) fix.push(store(k, c.vget(A, k)));
-    }
-    out.push(m.if(m.v128.any_true(m.local.get(nan, v128)), m.block(null, fix)));
-    return out;
-  };
-  // n = min(lanes, bcols - off, columns - col0): the lanes the row's block and the array hold from
-  // col0 on. As in rowAccess, chunks below n (a multiple of 4) are the row's, the rest read 0 and
-  // are not written; n = lanes (every segment but a row's last) takes code without the chunk tests.
-  const n = c.ti(5);
-  const mine = (k: number) => m.i32.lt_s(k32(4 * k), get(n));
-  const zero = () => m.v128.const(new Array(16).fill(0));
-  const load = (k: number) => m.v128.load(16 * k, 4, get(at));
-  const save = (k: number, v: E) => m.v128.store(16 * k, 4, get(at), v);
-  const floatRow = (full: boolean): E[] => [
-    m.local.set(at, m.i32.add(field(4), m.i32.shl(get(off), k32(2)))),
-    ...(full ? pass(load, save) : pass((k) => m.if(mine(k), load(k), zero()), (k, v) => m.if(mine(k), save(k, v)))),
-  ];
-  // A transpose feedback row (W^T: the weights' column): the same with the row gathered, and the
-  // store dropped and counted (as rowAccess does).
-  const feedbackRow = (full: boolean): E[] => {
-    const g = gatherer(c, at, c.ti(7), c.ti(0));
-    return [g.start(rec, get(off)), ...pass(full ? () => g.chunk() : (k) => m.if(mine(k), g.chunk(), zero()), null), countDropped(c, table)];
-  };
-  // The path: 0 the instructions' own code (outside the array, a row the kernels or the host serve,
-  // n not a positive multiple of 4); 1 / 2 a float row, all lanes / n lanes; 3 / 4 a transpose
-  // feedback row, all lanes / n lanes.
-  const path = c.ti(4);
-  const kind = c.ti(6);
-  const full = () => m.i32.eq(get(n), k32(lanes));
-  // With countFusedPaths, each path counts its runs in the table's header (fusedPathCounts).
-  const counted = (at: number, code: E[]): E[] => (count ? [m.i32.store(at, 4, k32(table), m.i32.add(m.i32.load(at, 4, k32(table)), k32(1))), ...code] : code);
-  const PATHS: [number, E[]][] = [
-    [1, counted(FUSED_COUNTS.float, floatRow(true))], [3, counted(FUSED_COUNTS.feedback, feedbackRow(true))],
-    [2, counted(FUSED_COUNTS.float, floatRow(false))], [4, counted(FUSED_COUNTS.feedback, feedbackRow(false))],
-  ];
-  let dispatch: E = m.block(null, counted(FUSED_COUNTS.unfused, unfused));
-  for (const [p, code] of PATHS.reverse()) dispatch = m.if(m.i32.eq(get(path), k32(p)), m.block(null, code), dispatch);
-  return [
-    m.local.set(path, k32(0)),
-    m.if(m.i32.and(m.i32.lt_u(row(), k32(c.rows)), m.i32.lt_u(col(), k32(c.columns))), m.block(null, [
-      m.local.set(rec, m.i32.add(k32(table + HEADER_BYTES), m.i32.shl(row(), k32(5)))),
-      m.local.set(off, m.i32.sub(col(), field(8))),
-      m.local.set(n, m.i32.sub(field(12), get(off))),
-      m.local.set(n, m.select(m.i32.lt_s(get(n), k32(lanes)), get(n), k32(lanes))),
-      m.local.set(n, m.select(m.i32.lt_s(get(n), m.i32.sub(k32(c.columns), col())), get(n), m.i32.sub(k32(c.columns), col()))),
-      m.local.set(kind, field(0)),
-      m.if(
-        m.i32.and(m.i32.and(m.i32.ge_s(get(off), k32(0)), m.i32.gt_s(get(n), k32(0))), m.i32.eqz(m.i32.and(get(n), k32(3)))),
-        m.if(
-          m.i32.and(m.i32.eq(get(kind), k32(ROW_KIND.float)), m.i32.eq(field(16), k32(4))),
-          m.local.set(path, m.select(full(), k32(1), k32(2))),
-          m.if(m.i32.eq(get(kind), k32(ROW_KIND.floatRead)), m.local.set(path, m.select(full(), k32(3), k32(4)))),
-        ),
-      ),
-    ])),
-    dispatch,
   ];
 }
 

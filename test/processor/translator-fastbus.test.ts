@@ -156,7 +156,7 @@ describe('fast bus: random programs on a MatrixBus', () => {
 });
 
 /** Both sides of a compiled image: engine, the core's CoreBus, and (translated side) its table and state in the engine's memory. */
-function imagePair(image: ChipImage, core: number) {
+function imagePair(image: ChipImage, core: number, countFusedPaths = false) {
   const make = () => {
     const engine = new Engine(realiseModel(image, {}));
     const { buses } = createCoreBuses(image, engine, {}, { steps: 0 });
@@ -188,7 +188,8 @@ function imagePair(image: ChipImage, core: number) {
       image.manifest.projections.forEach((_, j) => expect(Buffer.from(B.engine.readHardwareWeights(j).buffer).equals(Buffer.from(A.engine.readHardwareWeights(j).buffer)), `${where}: weights ${j}`).toBe(true));
       expect(B.bus.droppedWrites, where).toBe(A.bus.droppedWrites);
     },
-    translatedOptions: { memory: { memory: B.engine.mem.memory, base }, kernels: kernelBusLink(B.engine.mem.k as unknown as Record<string, unknown>, table, { adcNoise: false, memory: B.engine.mem.memory, bus: B.bus }) },
+    translatedOptions: { memory: { memory: B.engine.mem.memory, base }, kernels: kernelBusLink(B.engine.mem.k as unknown as Record<string, unknown>, table, { adcNoise: false, memory: B.engine.mem.memory, bus: B.bus, countFusedPaths }) },
+    counts: () => fusedPathCounts(B.engine.mem.memory, table),
   };
 }
 
@@ -229,6 +230,119 @@ _start:
   ecall
 `;
 }
+
+/**
+ * le.s's loop over listed rows (translator-module.ts fusedLoopAt), run by fused-update.ts fusedLoop:
+ * a list of (row, factor) pairs in memory, walked for each column segment. Rows of every kind
+ * (float rows of two blocks, transpose feedback rows, rows without synapses), segments whole, partial
+ * and outside a block, a NaN factor, a list that ends in a row past the array (a trap).
+ */
+function rowLoopSource(o: { rows: number; columns: number; colStep: number; listAt: number; trapRow?: number }): string {
+  return `
+  .text
+_start:
+  li s7, ${o.listAt}
+  mv s10, s7
+  li s6, 0
+1: sw s6, 0(s10)
+  li t0, 0x3a000000
+  slli t1, s6, 14
+  add t1, t0, t1
+  li t2, 17
+  bne s6, t2, 3f
+  li t1, 0x7fc00001
+3: sw t1, 4(s10)
+  addi s10, s10, 8
+  addi s6, s6, 1
+  li t2, ${o.rows}
+  blt s6, t2, 1b
+  ${o.trapRow === undefined ? '' : `li t0, ${o.trapRow}
+  sw t0, 0(s10)
+  sw t1, 4(s10)
+  addi s10, s10, 8`}
+  li t6, 0
+2: vadc.f v2, 3, t6
+  mv s8, s7
+8: lw s9, 0(s8)
+  lw t1, 4(s8)
+  vlds.f v4, s9, t6
+  vmuls.f v5, v2, t1
+  vadd.f v4, v4, v5
+  vsts.f v4, s9, t6
+  addi s8, s8, 8
+  bltu s8, s10, 8b
+  addi t6, t6, ${o.colStep}
+  li t2, ${o.columns}
+  blt t6, t2, 2b
+  li a7, 93
+  ecall
+`;
+}
+
+describe('fast bus: le.s\'s loop over listed rows runs as one loop, exactly as its instructions', () => {
+  const image = compileFor(smallNet({ sizes: [40, 72, 8] }), 'ideal');
+  const chip = image.manifest.chip;
+  // Budgets that end runs inside the fused loop's range, right after it, and inside the last iteration.
+  const budgetSets = [[1e9], [1009, 97, 3001, 13, 389], [211, 7, 29, 5003], ...Array.from({ length: 16 }, (_, i) => [1000 + i])];
+  for (const colStep of [32, 36]) {
+    it(`column segments every ${colStep}`, async () => {
+      const prog = programFromAssembly(assemble(rowLoopSource({ rows: 130, columns: 160, colStep, listAt: 0x4000 }), { file: 'rows.s', elementBits: chip.processor.element_bits }));
+      for (const budgets of budgetSets) {
+        const pair = imagePair(image, 0, true);
+        const r = await lockstep(prog, { chip, buses: pair, budgets });
+        expect(r.end).toBe('halt');
+        // Every update but those of rows without synapses (the kernels serve them) ran fused.
+        const n = pair.counts();
+        expect(n.float).toBeGreaterThan(0);
+        expect(n.feedback).toBeGreaterThan(0);
+        expect(n.unfused).toBeGreaterThan(0);
+      }
+    });
+  }
+  it('transpose feedback rows read lane by lane in column order (vlds.f, fused updates, the loop\'s pending registers)', async () => {
+    // One read of each mirror row's first segment, then the loop, then a halt right after a mirror row's update.
+    const src = `
+  .text
+_start:
+  li s0, 40
+  li t6, 0
+1: vlds.f v1, s0, t6
+  vadd.f v3, v3, v1
+  addi s0, s0, 1
+  li t2, 48
+  blt s0, t2, 1b
+  li a7, 93
+  ecall
+`;
+    const prog = programFromAssembly(assemble(src, { file: 'mirror.s', elementBits: chip.processor.element_bits }));
+    for (const budgets of [[1e9], [3]]) expect((await lockstep(prog, { chip, buses: imagePair(image, 0), budgets })).end).toBe('halt');
+    // The list: float rows, then the mirror rows 40..47; the loop ends on a mirror row.
+    const loop = programFromAssembly(assemble(rowLoopSource({ rows: 48, columns: 40, colStep: 32, listAt: 0x4000 }), { file: 'rows.s', elementBits: chip.processor.element_bits }));
+    for (const budgets of [[1e9], ...Array.from({ length: 12 }, (_, i) => [1000 + i])]) expect((await lockstep(loop, { chip, buses: imagePair(image, 0), budgets })).end).toBe('halt');
+  });
+  it('a row past the array ends the loop in a trap, with the registers the iteration before left', async () => {
+    const prog = programFromAssembly(assemble(rowLoopSource({ rows: 60, columns: 40, colStep: 32, listAt: 0x4000, trapRow: chip.core.rows + 3 }), { file: 'rows.s', elementBits: chip.processor.element_bits }));
+    for (const budgets of budgetSets) {
+      const r = await lockstep(prog, { chip, buses: imagePair(image, 0, true), budgets });
+      expect(r.end).toMatch(/out of range/);
+    }
+  });
+  it('a misaligned list traps as the interpreter does', async () => {
+    const prog = programFromAssembly(assemble(rowLoopSource({ rows: 20, columns: 40, colStep: 32, listAt: 0x4002 }), { file: 'rows.s', elementBits: chip.processor.element_bits }));
+    const r = await lockstep(prog, { chip, buses: imagePair(image, 0, true), budgets: [1e9] });
+    expect(r.end).toMatch(/misaligned|align/);
+  });
+  it('with the loop turned off (LECHIP_TRANSLATOR_NO_LOOP) the same program gives the same state', async () => {
+    const prog = programFromAssembly(assemble(rowLoopSource({ rows: 130, columns: 160, colStep: 36, listAt: 0x4000 }), { file: 'rows.s', elementBits: chip.processor.element_bits }));
+    process.env.LECHIP_TRANSLATOR_NO_LOOP = '1';
+    try {
+      const r = await lockstep(prog, { chip, buses: imagePair(image, 0, true), budgets: [1e9] });
+      expect(r.end).toBe('halt');
+    } finally {
+      delete process.env.LECHIP_TRANSLATOR_NO_LOOP;
+    }
+  });
+});
 
 describe('fast bus: every row and column of compiled images through the kernels\' table equals CoreBus', () => {
   const cases: [string, ChipImage][] = [

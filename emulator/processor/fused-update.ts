@@ -1,0 +1,389 @@
+/**
+ * The row-segment update of le.s on the kernels' bus, translated as one operation instead of four
+ * instructions (fusedRowUpdate), and le.s's loop over the listed rows of a column segment as one
+ * WebAssembly loop (fusedLoop). Both keep the interpreter's results exactly: registers, weights,
+ * dropped-write counts, cycles and instructions (lockstep tests in test/processor/).
+ *
+ * Row records and the table header are those of kernels/bus.ts (wasm-bus.ts writes them).
+ */
+import type binaryen from 'binaryen';
+import { CANONICAL_NAN } from '../../isa/table.js';
+import type { DecodedInstruction } from '../../isa/types.js';
+import { canonical, type EmitContext } from './translator-emit.js';
+import { FUSED_LAST, type LoopFrame, type PendingUpdate } from './translator-module.js';
+import type { StateLayout } from './wasm-layout.js';
+
+type E = binaryen.ExpressionRef;
+
+/** Row kinds of kernels/bus.ts (floatRead: reads by the kernels, writes dropped and counted at header + 48). */
+export const ROW_KIND = { none: 0, float: 1, floatRead: 2, host: 3 } as const;
+export const HEADER_BYTES = 64;
+
+/**
+ * Header offsets where a link built with countFusedPaths counts the row-segment updates it ran
+ * fused on float rows, fused on transpose feedback rows, and as the four instructions' own code
+ * (a diagnostic for tests and profiling; kernels/bus.ts leaves these words alone).
+ */
+const FUSED_COUNTS = { float: 52, feedback: 56, unfused: 60 } as const;
+
+/** The counts of a table whose link was built with countFusedPaths. */
+export function fusedPathCounts(memory: WebAssembly.Memory, table: number): { float: number; feedback: number; unfused: number } {
+  const u = new Uint32Array(memory.buffer, table, HEADER_BYTES / 4);
+  return { float: u[FUSED_COUNTS.float / 4], feedback: u[FUSED_COUNTS.feedback / 4], unfused: u[FUSED_COUNTS.unfused / 4] };
+}
+
+/** Paths of a row-segment update (decodeRow): the instructions' own code, or fused on a float / transpose feedback row with all lanes / n lanes. */
+const PATH = { own: 0, float: 1, floatPart: 2, feedback: 3, feedbackPart: 4 } as const;
+
+/**
+ * The strided read of a transpose feedback row (a column of W): start() puts local `at` at the
+ * row record `rec`'s value at column offset `off` (base + off * step) and `step` to its stride in
+ * bytes; then chunk after chunk, lane after lane (bits copied as i32), advancing local `p`.
+ */
+export function gatherer(c: EmitContext, at: number, p: number, step: number): { start: (rec: number, off: E) => E; chunk: () => E } {
+  const m = c.m, i32 = c.B.i32;
+  const get = (i: number) => m.local.get(i, i32);
+  return {
+    start: (rec, off) => m.block(null, [
+      m.local.set(step, m.i32.load(16, 4, get(rec))),
+      m.local.set(at, m.i32.add(m.i32.load(4, 4, get(rec)), m.i32.mul(off, get(step)))),
+      m.local.set(p, m.i32.sub(get(at), get(step))),
+    ]),
+    chunk: () => gatherChunk(c.B, m, p, step, c.tv(5)),
+  };
+}
+
+/**
+ * Four lanes from local p + step, p + 2 step, ... (p advanced past them), lane 0 first. One statement
+ * per lane through local `v`: a lane insert evaluates its address before the vector it inserts
+ * into, so nested inserts would fill the lanes in reverse.
+ */
+function gatherChunk(Bn: typeof binaryen, m: binaryen.Module, p: number, step: number, v: number): E {
+  const i32 = Bn.i32, v128 = Bn.v128;
+  const next = () => m.local.tee(p, m.i32.add(m.local.get(p, i32), m.local.get(step, i32)), i32);
+  const lanes: E[] = [m.local.set(v, m.v128.load32_zero(0, 4, next()))];
+  for (let i = 1; i < 4; i++) lanes.push(m.local.set(v, m.v128.load32_lane(0, 4, i, next(), m.local.get(v, v128))));
+  return m.block(null, [...lanes, m.local.get(v, v128)], v128);
+}
+
+/** A write to a transpose feedback row: dropped (B is W^T by construction) and counted in the table's header (+48). */
+export function countDropped(c: EmitContext, table: number): E {
+  const m = c.m;
+  return m.i32.store(48, 4, m.i32.const(table), m.i32.add(m.i32.load(48, 4, m.i32.const(table)), m.i32.const(1)));
+}
+
+/**
+ * Locals of one update: rec (row record), off (column offset in the row's block), n (lanes the row's
+ * block and the array hold from the column on, at most the register's), path (PATH), at (the row's
+ * value at the column), step (a transpose feedback row's stride), p (gather pointer).
+ */
+function locals(c: EmitContext) {
+  return { step: c.ti(0), rec: c.ti(1), off: c.ti(2), at: c.ti(3), path: c.ti(4), n: c.ti(5), kind: c.ti(6), p: c.ti(7) };
+}
+
+/**
+ * Sets the locals' path for row `row`, column `col` (both i32, evaluated once each here):
+ * fused where rowAccess serves the row inline (inside the array, a float row with 4 bytes per
+ * column or a transpose feedback row, n a positive multiple of 4), else PATH.own.
+ */
+function decodeRow(c: EmitContext, table: number, row: () => E, col: () => E): E[] {
+  const m = c.m, i32 = c.B.i32;
+  const L = locals(c);
+  const get = (i: number) => m.local.get(i, i32);
+  const k32 = (v: number) => m.i32.const(v);
+  const field = (o: number) => m.i32.load(o, 4, get(L.rec));
+  const lanes = c.vbytes / 4;
+  const full = () => m.i32.eq(get(L.n), k32(lanes));
+  const min = (b: () => E) => m.local.set(L.n, m.select(m.i32.lt_s(get(L.n), b()), get(L.n), b()));
+  return [
+    m.local.set(L.path, k32(PATH.own)),
+    m.if(m.i32.and(m.i32.lt_u(row(), k32(c.rows)), m.i32.lt_u(col(), k32(c.columns))), m.block(null, [
+      m.local.set(L.rec, m.i32.add(k32(table + HEADER_BYTES), m.i32.shl(row(), k32(5)))),
+      m.local.set(L.off, m.i32.sub(col(), field(8))),
+      m.local.set(L.n, m.i32.sub(field(12), get(L.off))),
+      min(() => k32(lanes)),
+      min(() => m.i32.sub(k32(c.columns), col())),
+      m.local.set(L.kind, field(0)),
+      m.if(
+        m.i32.and(m.i32.and(m.i32.ge_s(get(L.off), k32(0)), m.i32.gt_s(get(L.n), k32(0))), m.i32.eqz(m.i32.and(get(L.n), k32(3)))),
+        m.if(
+          m.i32.and(m.i32.eq(get(L.kind), k32(ROW_KIND.float)), m.i32.eq(field(16), k32(4))),
+          m.local.set(L.path, m.select(full(), k32(PATH.float), k32(PATH.floatPart))),
+          m.if(m.i32.eq(get(L.kind), k32(ROW_KIND.floatRead)), m.local.set(L.path, m.select(full(), k32(PATH.feedback), k32(PATH.feedbackPart)))),
+        ),
+      ),
+    ])),
+  ];
+}
+
+/** if path == p then code, else the next; `otherwise` last. */
+function dispatch(c: EmitContext, cases: [number, E[]][], otherwise: E[]): E {
+  const m = c.m;
+  let out: E = m.block(null, otherwise);
+  for (const [p, code] of [...cases].reverse()) out = m.if(m.i32.eq(m.local.get(locals(c).path, c.B.i32), m.i32.const(p)), m.block(null, code), out);
+  return out;
+}
+
+/**
+ * The weights' side of an update on a float row, chunk by chunk (all lanes, or the chunks below n):
+ * w + E * s stored to the weights; with `registers`, P = E * s and A = the sum stored too. NaN
+ * lanes are noted and, when there is one, made canonical (0x7fc00000) afterwards in what was stored.
+ */
+function floatUpdate(c: EmitContext, o: { A: number; P: number; E: number; s: () => E; full: boolean; registers: boolean }): E[] {
+  const m = c.m, i32 = c.B.i32, v128 = c.B.v128;
+  const L = locals(c);
+  const sv = c.tv(2), nan = c.tv(4), w = c.tv(0), pr = c.tv(1);
+  const mine = (k: number) => m.i32.lt_s(m.i32.const(4 * k), m.local.get(L.n, i32));
+  const at = () => m.local.get(L.at, i32);
+  const guard = (k: number, e: E) => (o.full ? e : m.if(mine(k), e));
+  const out: E[] = [m.local.set(sv, m.f32x4.splat(m.f32.reinterpret(o.s()))), m.local.set(nan, m.v128.const(new Array(16).fill(0)))];
+  const fix: E[] = [];
+  for (let k = 0; k < c.chunks; k++) {
+    const load = m.v128.load(16 * k, 4, at());
+    out.push(
+      m.local.set(w, o.full ? load : m.if(mine(k), load, m.v128.const(new Array(16).fill(0)))),
+      m.local.set(pr, m.f32x4.mul(c.vget(o.E, k), m.local.get(sv, v128))),
+      ...(o.registers ? [c.vset(o.P, k, m.local.get(pr, v128))] : []),
+      m.local.set(w, m.f32x4.add(m.local.get(w, v128), m.local.get(pr, v128))),
+      ...(o.registers ? [c.vset(o.A, k, m.local.get(w, v128))] : []),
+      guard(k, m.v128.store(16 * k, 4, at(), m.local.get(w, v128))),
+      // A NaN product makes a NaN sum, so the sums tell.
+      m.local.set(nan, m.v128.or(m.local.get(nan, v128), m.f32x4.ne(m.local.get(w, v128), m.local.get(w, v128)))),
+    );
+    if (o.registers) fix.push(c.vset(o.P, k, canonical(c, c.vget(o.P, k))), c.vset(o.A, k, canonical(c, c.vget(o.A, k))));
+    fix.push(guard(k, m.v128.store(16 * k, 4, at(), canonical(c, m.v128.load(16 * k, 4, at())))));
+  }
+  out.push(m.if(m.v128.any_true(m.local.get(nan, v128)), m.block(null, fix)));
+  return out;
+}
+
+/** A = canonical(gathered row (0 past n) + E * s), P = canonical(E * s): the registers of an update on a transpose feedback row (its store is dropped). */
+function feedbackRegisters(c: EmitContext, o: { A: number; P: number; E: number; s: () => E; full: boolean }, g: ReturnType<typeof gatherer>): E[] {
+  const m = c.m, i32 = c.B.i32, v128 = c.B.v128;
+  const sv = c.tv(2), w = c.tv(0), pr = c.tv(1);
+  const mine = (k: number) => m.i32.lt_s(m.i32.const(4 * k), m.local.get(locals(c).n, i32));
+  const out: E[] = [m.local.set(sv, m.f32x4.splat(m.f32.reinterpret(o.s())))];
+  for (let k = 0; k < c.chunks; k++) {
+    out.push(
+      m.local.set(w, o.full ? g.chunk() : m.if(mine(k), g.chunk(), m.v128.const(new Array(16).fill(0)))),
+      m.local.set(pr, m.f32x4.mul(c.vget(o.E, k), m.local.get(sv, v128))),
+      c.vset(o.P, k, canonical(c, m.local.get(pr, v128))),
+      c.vset(o.A, k, canonical(c, m.f32x4.add(m.local.get(w, v128), m.local.get(pr, v128)))),
+    );
+  }
+  return out;
+}
+
+/**
+ * `vlds.f A, R, C; vmul.f P, E, S (or vmuls.f P, E, s); vadd.f A, A, P; vsts.f A, R, C` (translator-module.ts
+ * rowUpdateAt) in one pass over the chunks when R and C are inside the array and R is a float row
+ * or a transpose feedback row whose block and the array hold n lanes from C on (n a positive multiple
+ * of 4, the rows rowAccess serves inline): per chunk, w from the weights (0 past n), P = canonical(E * S),
+ * A = canonical(w + P), the weights = A below n (transpose feedback: the store dropped and counted).
+ * The registers and the weights end as the four instructions leave them (A, P, E, S distinct; the
+ * weights are not the register file); else the instructions' own code runs (`unfused`), traps,
+ * kernel and host calls included, after completing what a fused loop left pending.
+ */
+export function fusedRowUpdate(c: EmitContext, ds: DecodedInstruction[], table: number, unfused: E[], pending: PendingUpdate | null, count: boolean): E[] {
+  const m = c.m;
+  const [l, mu] = ds;
+  const A = l.rd, P = mu.rd, Ev = mu.rs1, S = mu.rs2;
+  const L = locals(c);
+  const get = (i: number) => m.local.get(i, c.B.i32);
+  const k32 = (v: number) => m.i32.const(v);
+  // vmuls.f: S is a scalar register holding float32 bits; vmul.f: a vector register, chunk by chunk.
+  const scalar = mu.def.mnemonic === 'vmuls.f';
+  const counted = (at: number, code: E[]): E[] => (count ? [m.i32.store(at, 4, k32(table), m.i32.add(m.i32.load(at, 4, k32(table)), k32(1))), ...code] : code);
+  // Overwriting A and P settles nothing: a pending update's registers are dead.
+  const drop = (): E[] => (pending ? [m.local.set(pending.flag, k32(0))] : []);
+  const own = counted(FUSED_COUNTS.unfused, [...(pending ? settle(c, pending) : []), ...unfused]);
+  if (!scalar) return vectorFactor(c, ds, table, own, drop, count);
+  const o = (full: boolean) => ({ A, P, E: Ev, s: () => c.x(S), full, registers: true });
+  const floatRow = (full: boolean): E[] => counted(FUSED_COUNTS.float, [
+    ...drop(),
+    m.local.set(L.at, m.i32.add(m.i32.load(4, 4, get(L.rec)), m.i32.shl(get(L.off), k32(2)))),
+    ...floatUpdate(c, o(full)),
+  ]);
+  const feedbackRow = (full: boolean): E[] => {
+    const g = gatherer(c, L.at, L.p, L.step);
+    return counted(FUSED_COUNTS.feedback, [...drop(), g.start(L.rec, get(L.off)), ...feedbackRegisters(c, o(full), g), countDropped(c, table)]);
+  };
+  return [
+    ...decodeRow(c, table, () => c.x(l.rs1), () => c.x(l.rs2)),
+    dispatch(c, [[PATH.float, floatRow(true)], [PATH.feedback, feedbackRow(true)], [PATH.floatPart, floatRow(false)], [PATH.feedbackPart, feedbackRow(false)]], own),
+  ];
+}
+
+/** vmul.f with a vector factor S: the same paths, S chunk by chunk (registers stored as they come). */
+function vectorFactor(c: EmitContext, ds: DecodedInstruction[], table: number, own: E[], drop: () => E[], count: boolean): E[] {
+  const m = c.m, v128 = c.B.v128, i32 = c.B.i32;
+  const [l, mu] = ds;
+  const A = l.rd, P = mu.rd, Ev = mu.rs1, S = mu.rs2;
+  const L = locals(c);
+  const k32 = (v: number) => m.i32.const(v);
+  const counted = (at: number, code: E[]): E[] => (count ? [m.i32.store(at, 4, k32(table), m.i32.add(m.i32.load(at, 4, k32(table)), k32(1))), ...code] : code);
+  const mine = (k: number) => m.i32.lt_s(k32(4 * k), m.local.get(L.n, i32));
+  const zero = () => m.v128.const(new Array(16).fill(0));
+  const w = c.tv(0), pr = c.tv(1);
+  const body = (weight: (k: number) => E, store: ((k: number) => E) | null): E[] => {
+    const out: E[] = [...drop()];
+    for (let k = 0; k < c.chunks; k++) {
+      out.push(
+        m.local.set(w, weight(k)),
+        m.local.set(pr, m.f32x4.mul(c.vget(Ev, k), c.vget(S, k))),
+        c.vset(P, k, canonical(c, m.local.get(pr, v128))),
+        c.vset(A, k, canonical(c, m.f32x4.add(m.local.get(w, v128), m.local.get(pr, v128)))),
+        ...(store ? [store(k)] : []),
+      );
+    }
+    return out;
+  };
+  const at = () => m.local.get(L.at, i32);
+  const floatRow = (full: boolean) => counted(FUSED_COUNTS.float, [
+    m.local.set(L.at, m.i32.add(m.i32.load(4, 4, m.local.get(L.rec, i32)), m.i32.shl(m.local.get(L.off, i32), k32(2)))),
+    ...body(
+      (k) => (full ? m.v128.load(16 * k, 4, at()) : m.if(mine(k), m.v128.load(16 * k, 4, at()), zero())),
+      (k) => (full ? m.v128.store(16 * k, 4, at(), c.vget(A, k)) : m.if(mine(k), m.v128.store(16 * k, 4, at(), c.vget(A, k)))),
+    ),
+  ]);
+  const feedbackRow = (full: boolean) => {
+    const g = gatherer(c, L.at, L.p, L.step);
+    return counted(FUSED_COUNTS.feedback, [g.start(L.rec, m.local.get(L.off, i32)), ...body((k) => (full ? g.chunk() : m.if(mine(k), g.chunk(), zero())), null), countDropped(c, table)]);
+  };
+  return [
+    ...decodeRow(c, table, () => c.x(l.rs1), () => c.x(l.rs2)),
+    dispatch(c, [[PATH.float, floatRow(true)], [PATH.feedback, feedbackRow(true)], [PATH.floatPart, floatRow(false)], [PATH.feedbackPart, feedbackRow(false)]], own),
+  ];
+}
+
+/** Completes a pending update (fusedLoop) if there is one: FUSED_LAST. */
+export function settle(c: EmitContext | { m: binaryen.Module; B: typeof binaryen }, p: PendingUpdate): E[] {
+  const m = c.m, i32 = c.B.i32;
+  const get = (i: number) => m.local.get(i, i32);
+  return [m.if(get(p.flag), m.block(null, [
+    m.local.set(p.flag, m.i32.const(0)),
+    m.call(FUSED_LAST, [get(p.path), get(p.at), get(p.step), get(p.n), get(p.s)], c.B.none),
+  ]))];
+}
+
+/**
+ * le.s's loop over the rows it listed, for one column segment:
+ *
+ *     8: lw R, oR(Q); lw S, oS(Q); vlds.f A, R, C; vmuls.f P, E, S; vadd.f A, A, P; vsts.f A, R, C
+ *        addi Q, Q, step; bltu Q, End, 8b
+ *
+ * (translator-module.ts fusedLoopAt). Before the block's own code, this runs every iteration but the
+ * last as one WebAssembly loop, when all of them fit in the cycle budget and the list in memory,
+ * and as long as each row takes a fused path: no per-iteration budget test, memory checks or
+ * counters, and P and A are not stored (every iteration overwrites them; a transpose feedback
+ * row's iteration only counts its dropped write). The block's own code then runs the last
+ * iteration, which overwrites P and A, or the row the loop stopped at; until then the last
+ * iteration's registers are pending (PendingUpdate): FUSED_LAST computes them where they could be
+ * seen (the function's exit, the instructions' own code of an update).
+ */
+export function fusedLoop(c: EmitContext, ds: DecodedInstruction[], frame: LoopFrame, table: number, count: boolean): E[] {
+  const m = c.m, i32 = c.B.i32, f64 = c.B.f64;
+  const [lwR, lwS, l, mu, , , addi, br] = ds;
+  const Q = lwR.rs1, oR = lwR.imm, oS = lwS.imm, step = addi.imm, End = br.rs2, C = l.rs2;
+  const L = locals(c);
+  const pend = frame.pending;
+  const get = (i: number) => m.local.get(i, i32);
+  const k32 = (v: number) => m.i32.const(v);
+  const T = frame.temps;
+  const [F, k, row, s] = [T[0], T[1], T[2], T[3]];
+  const q = () => c.x(Q);
+  const counted = (at: number, code: E[]): E[] => (count ? [m.i32.store(at, 4, k32(table), m.i32.add(m.i32.load(at, 4, k32(table)), k32(1))), ...code] : code);
+  const remember = (path: number): E[] => [
+    m.local.set(pend.path, k32(path)), m.local.set(pend.at, get(L.at)), m.local.set(pend.step, get(L.step)), m.local.set(pend.n, get(L.n)), m.local.set(pend.s, get(s)),
+  ];
+  const floatRow = (full: boolean, path: number): E[] => counted(FUSED_COUNTS.float, [
+    m.local.set(L.at, m.i32.add(m.i32.load(4, 4, get(L.rec)), m.i32.shl(get(L.off), k32(2)))),
+    ...floatUpdate(c, { A: l.rd, P: mu.rd, E: mu.rs1, s: () => get(s), full, registers: false }),
+    ...remember(path),
+  ]);
+  const feedbackRow = (path: number): E[] => counted(FUSED_COUNTS.feedback, [
+    // The registers are all this would compute (the store is dropped): the row's stride is all FUSED_LAST needs.
+    m.local.set(L.step, m.i32.load(16, 4, get(L.rec))),
+    m.local.set(L.at, m.i32.add(m.i32.load(4, 4, get(L.rec)), m.i32.mul(get(L.off), get(L.step)))),
+    countDropped(c, table),
+    ...remember(path),
+  ]);
+  const mem = c.L.mem, bytes = c.L.memBytes;
+  const hi = Math.max(oR, oS);
+  const cycles = (n: E) => m.f64.mul(m.f64.convert_u.i32(n), m.f64.const(frame.cycles));
+  return [
+    m.local.set(F, k32(0)),
+    // F = the iterations but the last (the loop goes on after iteration j while Q + (j + 1) * step < End),
+    // with Q below End inside memory, Q + oR and Q + oS aligned.
+    m.if(
+      m.i32.and(
+        m.i32.and(m.i32.lt_u(q(), c.x(End)), m.i32.le_u(c.x(End), k32(bytes))),
+        m.i32.eqz(m.i32.and(m.i32.or(m.i32.add(q(), k32(oR)), m.i32.add(q(), k32(oS))), k32(3))),
+      ),
+      m.local.set(F, m.i32.div_u(m.i32.sub(m.i32.sub(c.x(End), q()), k32(1)), k32(step))),
+    ),
+    // The last load of the loop inside memory, and its last iteration within the budget (as the
+    // block's own test would find each: cycles + (F - 1) * per iteration + preCost < end).
+    m.if(
+      m.i32.or(
+        m.i32.gt_u(m.i32.add(m.i32.add(q(), m.i32.mul(m.i32.sub(get(F), k32(1)), k32(step))), k32(hi)), k32(bytes - 4)),
+        m.f64.ge(m.f64.add(m.f64.add(m.local.get(frame.cyc, f64), cycles(m.i32.sub(get(F), k32(1)))), m.f64.const(frame.preCost)), m.local.get(frame.end, f64)),
+      ),
+      m.local.set(F, k32(0)),
+    ),
+    m.local.set(k, k32(0)),
+    m.if(get(F), m.block(null, [
+      m.loop('fused_rows', m.block('fused_row', [
+        m.local.set(row, m.i32.load(mem + oR, 4, q())),
+        m.local.set(s, m.i32.load(mem + oS, 4, q())),
+        ...decodeRow(c, table, () => get(row), () => c.x(C)),
+        m.br('fused_row', m.i32.eq(get(L.path), k32(PATH.own))),
+        dispatch(c, [
+          [PATH.float, floatRow(true, PATH.float)], [PATH.feedback, feedbackRow(PATH.feedback)],
+          [PATH.floatPart, floatRow(false, PATH.floatPart)], [PATH.feedbackPart, feedbackRow(PATH.feedbackPart)],
+        ], []),
+        c.setX(lwR.rd, get(row)),
+        c.setX(lwS.rd, get(s)),
+        c.setX(Q, m.i32.add(q(), k32(step))),
+        m.local.set(k, m.i32.add(get(k), k32(1))),
+        m.br('fused_rows', m.i32.lt_u(get(k), get(F))),
+      ])),
+      m.if(get(k), m.block(null, [
+        m.local.set(pend.flag, k32(1)),
+        m.local.set(frame.cyc, m.f64.add(m.local.get(frame.cyc, f64), cycles(get(k)))),
+        m.local.set(frame.ins, m.f64.add(m.local.get(frame.ins, f64), m.f64.mul(m.f64.convert_u.i32(get(k)), m.f64.const(ds.length)))),
+      ])),
+    ])),
+  ];
+}
+
+/**
+ * FUSED_LAST(path, at, step, n, s): the registers a fused loop's last iteration leaves (fusedLoop):
+ * P = canonical(E * s); A = the stored weights below n on a float row (at: the row's value at the
+ * column; they hold canonical(w + P)), canonical(gathered + P) on a transpose feedback row (at,
+ * step: its first value and stride), canonical(0 + P) past n.
+ */
+export function addFusedLast(Bn: typeof binaryen, m: binaryen.Module, L: StateLayout, A: number, P: number, Ev: number): void {
+  const i32 = Bn.i32, v128 = Bn.v128;
+  const reg = (r: number, k: number) => m.i32.const(L.vregs + r * L.vbytes + 16 * k);
+  const get = (i: number) => m.local.get(i, i32);
+  const canon = (t: number, e: E) => m.v128.bitselect(m.i32x4.splat(m.i32.const(CANONICAL_NAN)), m.local.tee(t, e, v128), m.f32x4.ne(m.local.get(t, v128), m.local.get(t, v128)));
+  // Params 0 path, 1 at, 2 step, 3 n, 4 s; locals 5 gather pointer, 6 s splat, 7 product, 8 scratch, 9 gathered lanes.
+  const gather = () => gatherChunk(Bn, m, 5, 2, 9);
+  const body: E[] = [m.local.set(5, m.i32.sub(get(1), get(2))), m.local.set(6, m.f32x4.splat(m.f32.reinterpret(get(4))))];
+  for (let k = 0; k < L.vbytes / 16; k++) {
+    const mine = m.i32.lt_s(m.i32.const(4 * k), get(3));
+    body.push(
+      m.local.set(7, m.f32x4.mul(m.v128.load(0, 16, reg(Ev, k)), m.local.get(6, v128))),
+      m.v128.store(0, 16, reg(P, k), canon(8, m.local.get(7, v128))),
+      m.if(
+        mine,
+        m.if(m.i32.le_u(get(0), m.i32.const(PATH.floatPart)),
+          m.v128.store(0, 16, reg(A, k), m.v128.load(16 * k, 4, get(1))),
+          m.v128.store(0, 16, reg(A, k), canon(8, m.f32x4.add(gather(), m.local.get(7, v128))))),
+        m.v128.store(0, 16, reg(A, k), canon(8, m.f32x4.add(m.v128.const(new Array(16).fill(0)), m.local.get(7, v128)))),
+      ),
+    );
+  }
+  m.addFunction(FUSED_LAST, Bn.createType([i32, i32, i32, i32, i32]), Bn.none, [i32, v128, v128, v128, v128], m.block(null, body));
+}
