@@ -38,6 +38,8 @@ export type ProcessorMode = 'interpret' | 'translate' | 'auto';
  * the interpreter needs for ~1e6 instructions, so from there on translation is the faster choice.
  */
 export const AUTO_TRANSLATE_AFTER = 1_000_000;
+/** Host steps a due translation waits at most for the program to reach a block start (TranslatedProcessor.toBlockStart). */
+const STEPS_TO_BLOCK_START = 10_000;
 
 /** Retranslations (code written, new indirect-jump targets) per loaded program before the host keeps stepping. */
 const MAX_TRANSLATIONS = 16;
@@ -145,6 +147,11 @@ export class TranslatedProcessor implements FirmwareProcessor {
   private program?: ProgramImage;
   private readonly extraStarts = new Set<number>();
   private readonly misses = new Map<number, number>();
+
+  /** Start pcs of the translated blocks, ascending (empty before the first translation). */
+  get blockStarts(): number[] {
+    return [...(this.mod?.pre.keys() ?? [])].sort((a, b) => a - b);
+  }
 
   /** The fused-path counts of a kernel bus link built with countFusedPaths (null otherwise). */
   fusedPathCounts(): { float: number; feedback: number; unfused: number } | null {
@@ -363,6 +370,7 @@ export class TranslatedProcessor implements FirmwareProcessor {
   private invalidate(): void {
     this.mod = undefined;
     this.stale = true;
+    this.toBlockStart = null;
     this.resetCache();
   }
 
@@ -386,10 +394,25 @@ export class TranslatedProcessor implements FirmwareProcessor {
     }
   }
 
-  /** Builds and instantiates the module of the code in memory now. */
+  /**
+   * Translation is due at a pc inside a basic block of the program's own control flow (auto mode:
+   * wherever the instruction count crossed the threshold): starting there would split that block,
+   * and a split loop is translated instruction by instruction instead of as the loop it is
+   * (translator-module.ts fusedLoopAt). The host steps on to the next block start first: these
+   * are the starts, and the steps taken so far.
+   */
+  private toBlockStart: { starts: Set<number>; steps: number } | null = null;
+
+  /** Builds and instantiates the module of the code in memory now (or, see toBlockStart, after a few more host steps). */
   private translate(): void {
-    const t0 = performance.now();
     const M = this.machine, V = this.views;
+    const own = [...this.extraStarts, ...(this.program ? [this.program.entry] : [])];
+    if (!own.includes(M.pc)) {
+      this.toBlockStart ??= { starts: new Set(findBlocks(V.mem, own, (def) => M.isAllowed(def)).blocks.map((b) => b.start)), steps: 0 };
+      if (!this.toBlockStart.starts.has(M.pc) && this.toBlockStart.steps++ < STEPS_TO_BLOCK_START) return;
+    }
+    this.toBlockStart = null;
+    const t0 = performance.now();
     const starts = [M.pc, ...this.extraStarts];
     if (this.program) starts.push(this.program.entry);
     const cfg = findBlocks(V.mem, starts, (def) => M.isAllowed(def));

@@ -230,6 +230,16 @@ describe('translator: options', () => {
     expect(r.translated.translated).toBe(true);
     expect(r.translated.stats.hostSteps).toBeGreaterThanOrEqual(100);
   });
+  it('auto mode translates from a block start: the blocks a translation at the entry has, wherever the count crosses the threshold', async () => {
+    const atEntry = (await lockstep(program(src, bss2), { chip: bss2, budgets: [1e9] })).translated.blockStarts;
+    expect(atEntry.length).toBeGreaterThan(3);
+    for (const after of [37, 61, 97, 101, 102, 103]) {
+      for (const budgets of [[1e9], [30]]) {
+        const r = await lockstep(program(src, bss2), { chip: bss2, translated: { translateAfter: after }, budgets });
+        expect(r.translated.blockStarts, `translateAfter ${after}, budgets ${budgets}`).toEqual(atEntry);
+      }
+    }
+  });
   it('createProcessor picks the implementation of a mode', async () => {
     expect(await createProcessor({ chip: bss2, bus: new MockBus(150, 200), processor: 'interpret' })).toBeInstanceOf(Processor);
     expect(await createProcessor({ chip: bss2, bus: new MockBus(150, 200), processor: 'translate' })).toBeInstanceOf(TranslatedProcessor);
