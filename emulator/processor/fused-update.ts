@@ -10,7 +10,6 @@ import type binaryen from 'binaryen';
 import { CANONICAL_NAN } from '../../isa/table.js';
 import type { DecodedInstruction } from '../../isa/types.js';
 import { canonical, type EmitContext } from './translator-emit.js';
-import { FUSED_LAST, type LoopFrame, type PendingUpdate } from './translator-module.js';
 import type { StateLayout } from './wasm-layout.js';
 
 type E = binaryen.ExpressionRef;
@@ -30,6 +29,43 @@ const FUSED_COUNTS = { float: 52, feedback: 56, unfused: 60 } as const;
 export function fusedPathCounts(memory: WebAssembly.Memory, table: number): { float: number; feedback: number; unfused: number } {
   const u = new Uint32Array(memory.buffer, table, HEADER_BYTES / 4);
   return { float: u[FUSED_COUNTS.float / 4], feedback: u[FUSED_COUNTS.feedback / 4], unfused: u[FUSED_COUNTS.unfused / 4] };
+}
+
+/**
+ * Locals of the registers a fused loop's last iteration leaves pending while `flag` is set: its
+ * path, the row's address at the column (and stride, on transpose feedback rows), lanes and
+ * factor (fusedLoop, FUSED_LAST).
+ */
+export interface PendingUpdate {
+  flag: number;
+  path: number;
+  at: number;
+  step: number;
+  n: number;
+  s: number;
+}
+
+/** What a fused loop needs of the function around it (translator-module.ts). */
+export interface LoopFrame {
+  /** Locals: cycles and instructions (f64); param: the cycle budget's end (f64). */
+  cyc: number;
+  ins: number;
+  end: number;
+  /** Cycles of one iteration (the block's), and of all but its last instruction (the budget test). */
+  cycles: number;
+  preCost: number;
+  pending: PendingUpdate;
+  /** Four i32 locals of its own. */
+  temps: number[];
+}
+
+/** The module function that computes pending registers (addFusedLast). */
+export const FUSED_LAST = 'fused_last';
+
+/** Increments a header counter before `code` when counting (countFusedPaths). */
+function counter(c: EmitContext, table: number, count: boolean): (at: number, code: E[]) => E[] {
+  const m = c.m, k32 = (v: number) => m.i32.const(v);
+  return (at, code) => (count ? [m.i32.store(at, 4, k32(table), m.i32.add(m.i32.load(at, 4, k32(table)), k32(1))), ...code] : code);
 }
 
 /** Paths of a row-segment update (decodeRow): the instructions' own code, or fused on a float / transpose feedback row with all lanes / n lanes. */
@@ -66,6 +102,42 @@ function gatherChunk(Bn: typeof binaryen, m: binaryen.Module, p: number, step: n
   return m.block(null, [...lanes, m.local.get(v, v128)], v128);
 }
 
+/**
+ * Chunk k of a row of n lanes (n the local `n`, at most the register's), at `addr` + 16 k: the
+ * chunk's lanes below n from memory, the rest 0; lanes past n are not read (one load per lane in
+ * the chunk n ends in, none after it).
+ */
+function rowChunk(c: { m: binaryen.Module; B: typeof binaryen }, k: number, addr: () => E, n: () => E, v: number): E {
+  const m = c.m, v128 = c.B.v128;
+  const lane = (i: number) => m.local.set(v, m.v128.load32_lane(16 * k + 4 * i, 4, i, addr(), m.local.get(v, v128)));
+  return m.if(m.i32.le_s(m.i32.const(4 * k + 4), n()), m.v128.load(16 * k, 4, addr()),
+    m.block(null, [
+      m.local.set(v, m.v128.const(new Array(16).fill(0))),
+      m.if(m.i32.lt_s(m.i32.const(4 * k), n()), m.block(null, [
+        m.local.set(v, m.v128.load32_zero(16 * k, 4, addr())),
+        m.if(m.i32.lt_s(m.i32.const(4 * k + 1), n()), lane(1)),
+        m.if(m.i32.lt_s(m.i32.const(4 * k + 2), n()), lane(2)),
+      ])),
+      m.local.get(v, v128),
+    ], v128));
+}
+
+/** Stores the lanes of chunk k below n (rowChunk's lanes) of `value` (read as often as it has lanes stored: a local.get). */
+function rowChunkStore(c: EmitContext, k: number, addr: () => E, n: () => E, value: () => E): E {
+  const m = c.m;
+  const lane = (i: number) => m.if(m.i32.lt_s(m.i32.const(4 * k + i), n()), m.v128.store32_lane(16 * k + 4 * i, 4, i, addr(), value()));
+  return m.if(m.i32.le_s(m.i32.const(4 * k + 4), n()), m.v128.store(16 * k, 4, addr(), value()), m.block(null, [lane(0), lane(1), lane(2)]));
+}
+
+/** A gathered chunk k of a transpose feedback row of n lanes: lanes below n (advancing p per lane), the rest 0. */
+function gatherRowChunk(c: { m: binaryen.Module; B: typeof binaryen }, k: number, p: number, step: number, n: () => E, v: number): E {
+  const m = c.m, i32 = c.B.i32, v128 = c.B.v128;
+  const next = () => m.local.tee(p, m.i32.add(m.local.get(p, i32), m.local.get(step, i32)), i32);
+  const lanes: E[] = [m.local.set(v, m.v128.const(new Array(16).fill(0)))];
+  for (let i = 0; i < 4; i++) lanes.push(m.if(m.i32.lt_s(m.i32.const(4 * k + i), n()), m.local.set(v, m.v128.load32_lane(0, 4, i, next(), m.local.get(v, v128)))));
+  return m.block(null, [...lanes, m.local.get(v, v128)], v128);
+}
+
 /** A write to a transpose feedback row: dropped (B is W^T by construction) and counted in the table's header (+48). */
 export function countDropped(c: EmitContext, table: number): E {
   const m = c.m;
@@ -82,9 +154,9 @@ function locals(c: EmitContext) {
 }
 
 /**
- * Sets the locals' path for row `row`, column `col` (both i32, evaluated once each here):
- * fused where rowAccess serves the row inline (inside the array, a float row with 4 bytes per
- * column or a transpose feedback row, n a positive multiple of 4), else PATH.own.
+ * Sets the locals' path for row `row`, column `col` (both i32 expressions): fused inside the array
+ * on a float row with 4 bytes per column or a transpose feedback row that holds n > 0 lanes from the
+ * column on, else PATH.own (rows the kernels or the host serve, columns outside the row's block).
  */
 function decodeRow(c: EmitContext, table: number, row: () => E, col: () => E): E[] {
   const m = c.m, i32 = c.B.i32;
@@ -105,7 +177,7 @@ function decodeRow(c: EmitContext, table: number, row: () => E, col: () => E): E
       min(() => m.i32.sub(k32(c.columns), col())),
       m.local.set(L.kind, field(0)),
       m.if(
-        m.i32.and(m.i32.and(m.i32.ge_s(get(L.off), k32(0)), m.i32.gt_s(get(L.n), k32(0))), m.i32.eqz(m.i32.and(get(L.n), k32(3)))),
+        m.i32.and(m.i32.ge_s(get(L.off), k32(0)), m.i32.gt_s(get(L.n), k32(0))),
         m.if(
           m.i32.and(m.i32.eq(get(L.kind), k32(ROW_KIND.float)), m.i32.eq(field(16), k32(4))),
           m.local.set(L.path, m.select(full(), k32(PATH.float), k32(PATH.floatPart))),
@@ -133,25 +205,23 @@ function floatUpdate(c: EmitContext, o: { A: number; P: number; E: number; s: ()
   const m = c.m, i32 = c.B.i32, v128 = c.B.v128;
   const L = locals(c);
   const sv = c.tv(2), nan = c.tv(4), w = c.tv(0), pr = c.tv(1);
-  const mine = (k: number) => m.i32.lt_s(m.i32.const(4 * k), m.local.get(L.n, i32));
-  const at = () => m.local.get(L.at, i32);
-  const guard = (k: number, e: E) => (o.full ? e : m.if(mine(k), e));
+  const at = () => m.local.get(L.at, i32), n = () => m.local.get(L.n, i32);
+  const store = (k: number, value: () => E) => (o.full ? m.v128.store(16 * k, 4, at(), value()) : rowChunkStore(c, k, at, n, value));
   const out: E[] = [m.local.set(sv, m.f32x4.splat(m.f32.reinterpret(o.s()))), m.local.set(nan, m.v128.const(new Array(16).fill(0)))];
   const fix: E[] = [];
   for (let k = 0; k < c.chunks; k++) {
-    const load = m.v128.load(16 * k, 4, at());
     out.push(
-      m.local.set(w, o.full ? load : m.if(mine(k), load, m.v128.const(new Array(16).fill(0)))),
+      m.local.set(w, o.full ? m.v128.load(16 * k, 4, at()) : rowChunk(c, k, at, n, c.tv(5))),
       m.local.set(pr, m.f32x4.mul(c.vget(o.E, k), m.local.get(sv, v128))),
       ...(o.registers ? [c.vset(o.P, k, m.local.get(pr, v128))] : []),
       m.local.set(w, m.f32x4.add(m.local.get(w, v128), m.local.get(pr, v128))),
       ...(o.registers ? [c.vset(o.A, k, m.local.get(w, v128))] : []),
-      guard(k, m.v128.store(16 * k, 4, at(), m.local.get(w, v128))),
+      store(k, () => m.local.get(w, v128)),
       // A NaN product makes a NaN sum, so the sums tell.
       m.local.set(nan, m.v128.or(m.local.get(nan, v128), m.f32x4.ne(m.local.get(w, v128), m.local.get(w, v128)))),
     );
     if (o.registers) fix.push(c.vset(o.P, k, canonical(c, c.vget(o.P, k))), c.vset(o.A, k, canonical(c, c.vget(o.A, k))));
-    fix.push(guard(k, m.v128.store(16 * k, 4, at(), canonical(c, m.v128.load(16 * k, 4, at())))));
+    fix.push(m.local.set(w, canonical(c, o.full ? m.v128.load(16 * k, 4, at()) : rowChunk(c, k, at, n, c.tv(5)))), store(k, () => m.local.get(w, v128)));
   }
   out.push(m.if(m.v128.any_true(m.local.get(nan, v128)), m.block(null, fix)));
   return out;
@@ -161,11 +231,11 @@ function floatUpdate(c: EmitContext, o: { A: number; P: number; E: number; s: ()
 function feedbackRegisters(c: EmitContext, o: { A: number; P: number; E: number; s: () => E; full: boolean }, g: ReturnType<typeof gatherer>): E[] {
   const m = c.m, i32 = c.B.i32, v128 = c.B.v128;
   const sv = c.tv(2), w = c.tv(0), pr = c.tv(1);
-  const mine = (k: number) => m.i32.lt_s(m.i32.const(4 * k), m.local.get(locals(c).n, i32));
+  const L = locals(c);
   const out: E[] = [m.local.set(sv, m.f32x4.splat(m.f32.reinterpret(o.s())))];
   for (let k = 0; k < c.chunks; k++) {
     out.push(
-      m.local.set(w, o.full ? g.chunk() : m.if(mine(k), g.chunk(), m.v128.const(new Array(16).fill(0)))),
+      m.local.set(w, o.full ? g.chunk() : gatherRowChunk(c, k, L.p, L.step, () => m.local.get(L.n, i32), c.tv(5))),
       m.local.set(pr, m.f32x4.mul(c.vget(o.E, k), m.local.get(sv, v128))),
       c.vset(o.P, k, canonical(c, m.local.get(pr, v128))),
       c.vset(o.A, k, canonical(c, m.f32x4.add(m.local.get(w, v128), m.local.get(pr, v128)))),
@@ -193,10 +263,10 @@ export function fusedRowUpdate(c: EmitContext, ds: DecodedInstruction[], table: 
   const k32 = (v: number) => m.i32.const(v);
   // vmuls.f: S is a scalar register holding float32 bits; vmul.f: a vector register, chunk by chunk.
   const scalar = mu.def.mnemonic === 'vmuls.f';
-  const counted = (at: number, code: E[]): E[] => (count ? [m.i32.store(at, 4, k32(table), m.i32.add(m.i32.load(at, 4, k32(table)), k32(1))), ...code] : code);
+  const counted = counter(c, table, count);
   // Overwriting A and P settles nothing: a pending update's registers are dead.
   const drop = (): E[] => (pending ? [m.local.set(pending.flag, k32(0))] : []);
-  const own = counted(FUSED_COUNTS.unfused, [...(pending ? settle(c, pending) : []), ...unfused]);
+  const own = counted(FUSED_COUNTS.unfused, [...settle(c, pending), ...unfused]);
   if (!scalar) return vectorFactor(c, ds, table, own, drop, count);
   const o = (full: boolean) => ({ A, P, E: Ev, s: () => c.x(S), full, registers: true });
   const floatRow = (full: boolean): E[] => counted(FUSED_COUNTS.float, [
@@ -221,9 +291,8 @@ function vectorFactor(c: EmitContext, ds: DecodedInstruction[], table: number, o
   const A = l.rd, P = mu.rd, Ev = mu.rs1, S = mu.rs2;
   const L = locals(c);
   const k32 = (v: number) => m.i32.const(v);
-  const counted = (at: number, code: E[]): E[] => (count ? [m.i32.store(at, 4, k32(table), m.i32.add(m.i32.load(at, 4, k32(table)), k32(1))), ...code] : code);
-  const mine = (k: number) => m.i32.lt_s(k32(4 * k), m.local.get(L.n, i32));
-  const zero = () => m.v128.const(new Array(16).fill(0));
+  const counted = counter(c, table, count);
+  const n = () => m.local.get(L.n, i32);
   const w = c.tv(0), pr = c.tv(1);
   const body = (weight: (k: number) => E, store: ((k: number) => E) | null): E[] => {
     const out: E[] = [...drop()];
@@ -242,13 +311,13 @@ function vectorFactor(c: EmitContext, ds: DecodedInstruction[], table: number, o
   const floatRow = (full: boolean) => counted(FUSED_COUNTS.float, [
     m.local.set(L.at, m.i32.add(m.i32.load(4, 4, m.local.get(L.rec, i32)), m.i32.shl(m.local.get(L.off, i32), k32(2)))),
     ...body(
-      (k) => (full ? m.v128.load(16 * k, 4, at()) : m.if(mine(k), m.v128.load(16 * k, 4, at()), zero())),
-      (k) => (full ? m.v128.store(16 * k, 4, at(), c.vget(A, k)) : m.if(mine(k), m.v128.store(16 * k, 4, at(), c.vget(A, k)))),
+      (k) => (full ? m.v128.load(16 * k, 4, at()) : rowChunk(c, k, at, n, c.tv(5))),
+      (k) => (full ? m.v128.store(16 * k, 4, at(), c.vget(A, k)) : rowChunkStore(c, k, at, n, () => c.vget(A, k))),
     ),
   ]);
   const feedbackRow = (full: boolean) => {
     const g = gatherer(c, L.at, L.p, L.step);
-    return counted(FUSED_COUNTS.feedback, [g.start(L.rec, m.local.get(L.off, i32)), ...body((k) => (full ? g.chunk() : m.if(mine(k), g.chunk(), zero())), null), countDropped(c, table)]);
+    return counted(FUSED_COUNTS.feedback, [g.start(L.rec, m.local.get(L.off, i32)), ...body((k) => (full ? g.chunk() : gatherRowChunk(c, k, L.p, L.step, n, c.tv(5))), null), countDropped(c, table)]);
   };
   return [
     ...decodeRow(c, table, () => c.x(l.rs1), () => c.x(l.rs2)),
@@ -257,7 +326,8 @@ function vectorFactor(c: EmitContext, ds: DecodedInstruction[], table: number, o
 }
 
 /** Completes a pending update (fusedLoop) if there is one: FUSED_LAST. */
-export function settle(c: EmitContext | { m: binaryen.Module; B: typeof binaryen }, p: PendingUpdate): E[] {
+export function settle(c: { m: binaryen.Module; B: typeof binaryen }, p: PendingUpdate | null): E[] {
+  if (!p) return [];
   const m = c.m, i32 = c.B.i32;
   const get = (i: number) => m.local.get(i, i32);
   return [m.if(get(p.flag), m.block(null, [
@@ -292,7 +362,7 @@ export function fusedLoop(c: EmitContext, ds: DecodedInstruction[], frame: LoopF
   const T = frame.temps;
   const [F, k, row, s] = [T[0], T[1], T[2], T[3]];
   const q = () => c.x(Q);
-  const counted = (at: number, code: E[]): E[] => (count ? [m.i32.store(at, 4, k32(table), m.i32.add(m.i32.load(at, 4, k32(table)), k32(1))), ...code] : code);
+  const counted = counter(c, table, count);
   const remember = (path: number): E[] => [
     m.local.set(pend.path, k32(path)), m.local.set(pend.at, get(L.at)), m.local.set(pend.step, get(L.step)), m.local.set(pend.n, get(L.n)), m.local.set(pend.s, get(s)),
   ];
@@ -365,24 +435,24 @@ export function fusedLoop(c: EmitContext, ds: DecodedInstruction[], frame: LoopF
  */
 export function addFusedLast(Bn: typeof binaryen, m: binaryen.Module, L: StateLayout, A: number, P: number, Ev: number): void {
   const i32 = Bn.i32, v128 = Bn.v128;
+  const c = { m, B: Bn };
   const reg = (r: number, k: number) => m.i32.const(L.vregs + r * L.vbytes + 16 * k);
   const get = (i: number) => m.local.get(i, i32);
   const canon = (t: number, e: E) => m.v128.bitselect(m.i32x4.splat(m.i32.const(CANONICAL_NAN)), m.local.tee(t, e, v128), m.f32x4.ne(m.local.get(t, v128), m.local.get(t, v128)));
-  // Params 0 path, 1 at, 2 step, 3 n, 4 s; locals 5 gather pointer, 6 s splat, 7 product, 8 scratch, 9 gathered lanes.
-  const gather = () => gatherChunk(Bn, m, 5, 2, 9);
+  const zero = () => m.v128.const(new Array(16).fill(0));
+  // Params 0 path, 1 at, 2 step, 3 n, 4 s; locals 5 gather pointer, 6 s splat, 7 product, 8 scratch, 9 lanes read.
   const body: E[] = [m.local.set(5, m.i32.sub(get(1), get(2))), m.local.set(6, m.f32x4.splat(m.f32.reinterpret(get(4))))];
   for (let k = 0; k < L.vbytes / 16; k++) {
-    const mine = m.i32.lt_s(m.i32.const(4 * k), get(3));
+    // Lanes below n: the weights (they hold canonical(w + P)); past n: canonical(0 + P).
+    const below = m.i32x4.lt_s(m.v128.const(Array.from(new Uint8Array(new Int32Array([4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3]).buffer))), m.i32x4.splat(get(3)));
     body.push(
       m.local.set(7, m.f32x4.mul(m.v128.load(0, 16, reg(Ev, k)), m.local.get(6, v128))),
       m.v128.store(0, 16, reg(P, k), canon(8, m.local.get(7, v128))),
-      m.if(
-        mine,
-        m.if(m.i32.le_u(get(0), m.i32.const(PATH.floatPart)),
-          m.v128.store(0, 16, reg(A, k), m.v128.load(16 * k, 4, get(1))),
-          m.v128.store(0, 16, reg(A, k), canon(8, m.f32x4.add(gather(), m.local.get(7, v128))))),
-        m.v128.store(0, 16, reg(A, k), canon(8, m.f32x4.add(m.v128.const(new Array(16).fill(0)), m.local.get(7, v128)))),
-      ),
+      m.v128.store(0, 16, reg(A, k), m.if(
+        m.i32.le_u(get(0), m.i32.const(PATH.floatPart)),
+        m.v128.bitselect(rowChunk(c, k, () => get(1), () => get(3), 9), canon(8, m.f32x4.add(zero(), m.local.get(7, v128))), below),
+        canon(8, m.f32x4.add(gatherRowChunk(c, k, 5, 2, () => get(3), 9), m.local.get(7, v128))),
+      )),
     );
   }
   m.addFunction(FUSED_LAST, Bn.createType([i32, i32, i32, i32, i32]), Bn.none, [i32, v128, v128, v128, v128], m.block(null, body));

@@ -13,6 +13,7 @@
 import type binaryen from 'binaryen';
 import type { DecodedInstruction, InstrDef } from '../../isa/types.js';
 import { staticJalrTarget, type Block, type ControlFlow } from './translator-blocks.js';
+import { settle, type LoopFrame, type PendingUpdate } from './fused-update.js';
 import { emitterFor, type EmitContext } from './translator-emit.js';
 import type { StateLayout } from './wasm-layout.js';
 
@@ -74,37 +75,6 @@ export type BusLink =
     /** Adds FUSED_LAST, which computes the registers a fused loop left pending (A, P, E of its update). */
     addFusedLast?: (Bn: B, m: binaryen.Module, L: StateLayout, A: number, P: number, E: number) => void;
   };
-
-/**
- * Locals of the registers a fused loop's last iteration leaves pending while `flag` is set: its
- * path, the row's address at the column (stride, for transpose feedback rows), lanes and factor
- * (fused-update.ts fusedLoop, FUSED_LAST).
- */
-export interface PendingUpdate {
-  flag: number;
-  path: number;
-  at: number;
-  step: number;
-  n: number;
-  s: number;
-}
-
-/** What a fused loop needs of the function around it. */
-export interface LoopFrame {
-  /** Locals: cycles and instructions (f64); param: the cycle budget's end (f64). */
-  cyc: number;
-  ins: number;
-  end: number;
-  /** Cycles of one iteration (the block's), and of all but its last instruction (the budget test). */
-  cycles: number;
-  preCost: number;
-  pending: PendingUpdate;
-  /** Four i32 locals of its own. */
-  temps: number[];
-}
-
-/** The module function that completes a pending update (fused-update.ts addFusedLast). */
-export const FUSED_LAST = 'fused_last';
 
 /** What a program's module is built from. */
 export interface ModuleSpec {
@@ -240,13 +210,7 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
       const [A, P, Ev] = [...triples][0].split(',').map(Number);
       loopLink!.addFusedLast!(Bn, m, L, A, P, Ev);
     }
-    /** Computes the registers a fused loop left pending (nothing without fused loops). */
-    const settle = (): E[] => (pending
-      ? [m.if(m.local.get(pending.flag, i32), m.block(null, [
-        lset(pending.flag, m.i32.const(0)),
-        m.call(FUSED_LAST, [pending.path, pending.at, pending.step, pending.n, pending.s].map((i) => m.local.get(i, i32)), Bn.none),
-      ]))]
-      : []);
+
     const exitWith = (status: number, pc: E | null, extra: E[] = []) =>
       m.block(null, [...extra, ...(pc !== null ? [lset(L_PC, pc)] : []), lset(L_STATUS, m.i32.const(status)), m.br('exit')]);
     const addCounts = (cycles: number, instrs: number): E[] => {
@@ -407,7 +371,7 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
       m.addFunction(name, Bn.createType([f64]), i32, vars, m.block(null, [
         ...load.map((e) => m.copyExpression(e)),
         m.block('exit', [render(entries)]),
-        ...settle(),
+        ...settle({ m, B: Bn }, pending),
         ...flush.map((e) => m.copyExpression(e)),
         m.return(m.local.get(L_STATUS, i32)),
       ], i32));
