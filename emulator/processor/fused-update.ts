@@ -64,8 +64,7 @@ export const FUSED_LAST = 'fused_last';
 
 /** Increments a header counter before `code` when counting (countFusedPaths). */
 function counter(c: EmitContext, table: number, count: boolean): (at: number, code: E[]) => E[] {
-  const m = c.m, k32 = (v: number) => m.i32.const(v);
-  return (at, code) => (count ? [m.i32.store(at, 4, k32(table), m.i32.add(m.i32.load(at, 4, k32(table)), k32(1))), ...code] : code);
+  return (at, code) => (count ? [increment(c, table, at), ...code] : code);
 }
 
 /** Paths of a row-segment update (decodeRow): the instructions' own code, or fused on a float / transpose feedback row with all lanes / n lanes. */
@@ -138,10 +137,15 @@ function gatherRowChunk(c: { m: binaryen.Module; B: typeof binaryen }, k: number
   return m.block(null, [...lanes, m.local.get(v, v128)], v128);
 }
 
+/** Adds 1 to the table header's word at `offset`. */
+function increment(c: EmitContext, table: number, offset: number): E {
+  const m = c.m;
+  return m.i32.store(offset, 4, m.i32.const(table), m.i32.add(m.i32.load(offset, 4, m.i32.const(table)), m.i32.const(1)));
+}
+
 /** A write to a transpose feedback row: dropped (B is W^T by construction) and counted in the table's header (+48). */
 export function countDropped(c: EmitContext, table: number): E {
-  const m = c.m;
-  return m.i32.store(48, 4, m.i32.const(table), m.i32.add(m.i32.load(48, 4, m.i32.const(table)), m.i32.const(1)));
+  return increment(c, table, 48);
 }
 
 /**
@@ -201,18 +205,30 @@ function dispatch(c: EmitContext, cases: [number, E[]][], otherwise: E[]): E {
  * w + E * s stored to the weights; with `registers`, P = E * s and A = the sum stored too. NaN
  * lanes are noted and, when there is one, made canonical (0x7fc00000) afterwards in what was stored.
  */
-function floatUpdate(c: EmitContext, o: { A: number; P: number; E: number; s: () => E; full: boolean; registers: boolean }): E[] {
+/** The factor S of an update's product E * S, chunk by chunk after its setup (a scalar splat once, or a vector register). */
+interface Factor {
+  setup: E[];
+  chunk: (k: number) => E;
+}
+
+/** A scalar factor (float32 bits of an i32 expression), splat once into tv(2). */
+function scalarFactor(c: EmitContext, bits: () => E): Factor {
+  const m = c.m, sv = c.tv(2);
+  return { setup: [m.local.set(sv, m.f32x4.splat(m.f32.reinterpret(bits())))], chunk: () => m.local.get(sv, c.B.v128) };
+}
+
+function floatUpdate(c: EmitContext, o: { A: number; P: number; E: number; factor: Factor; full: boolean; registers: boolean }): E[] {
   const m = c.m, i32 = c.B.i32, v128 = c.B.v128;
   const L = locals(c);
-  const sv = c.tv(2), nan = c.tv(4), w = c.tv(0), pr = c.tv(1);
+  const nan = c.tv(4), w = c.tv(0), pr = c.tv(1);
   const at = () => m.local.get(L.at, i32), n = () => m.local.get(L.n, i32);
   const store = (k: number, value: () => E) => (o.full ? m.v128.store(16 * k, 4, at(), value()) : rowChunkStore(c, k, at, n, value));
-  const out: E[] = [m.local.set(sv, m.f32x4.splat(m.f32.reinterpret(o.s()))), m.local.set(nan, m.v128.const(new Array(16).fill(0)))];
+  const out: E[] = [...o.factor.setup, m.local.set(nan, m.v128.const(new Array(16).fill(0)))];
   const fix: E[] = [];
   for (let k = 0; k < c.chunks; k++) {
     out.push(
       m.local.set(w, o.full ? m.v128.load(16 * k, 4, at()) : rowChunk(c, k, at, n, c.tv(5))),
-      m.local.set(pr, m.f32x4.mul(c.vget(o.E, k), m.local.get(sv, v128))),
+      m.local.set(pr, m.f32x4.mul(c.vget(o.E, k), o.factor.chunk(k))),
       ...(o.registers ? [c.vset(o.P, k, m.local.get(pr, v128))] : []),
       m.local.set(w, m.f32x4.add(m.local.get(w, v128), m.local.get(pr, v128))),
       ...(o.registers ? [c.vset(o.A, k, m.local.get(w, v128))] : []),
@@ -228,15 +244,15 @@ function floatUpdate(c: EmitContext, o: { A: number; P: number; E: number; s: ()
 }
 
 /** A = canonical(gathered row (0 past n) + E * s), P = canonical(E * s): the registers of an update on a transpose feedback row (its store is dropped). */
-function feedbackRegisters(c: EmitContext, o: { A: number; P: number; E: number; s: () => E; full: boolean }, g: ReturnType<typeof gatherer>): E[] {
+function feedbackRegisters(c: EmitContext, o: { A: number; P: number; E: number; factor: Factor; full: boolean }, g: ReturnType<typeof gatherer>): E[] {
   const m = c.m, i32 = c.B.i32, v128 = c.B.v128;
-  const sv = c.tv(2), w = c.tv(0), pr = c.tv(1);
+  const w = c.tv(0), pr = c.tv(1);
   const L = locals(c);
-  const out: E[] = [m.local.set(sv, m.f32x4.splat(m.f32.reinterpret(o.s())))];
+  const out: E[] = [...o.factor.setup];
   for (let k = 0; k < c.chunks; k++) {
     out.push(
       m.local.set(w, o.full ? g.chunk() : gatherRowChunk(c, k, L.p, L.step, () => m.local.get(L.n, i32), c.tv(5))),
-      m.local.set(pr, m.f32x4.mul(c.vget(o.E, k), m.local.get(sv, v128))),
+      m.local.set(pr, m.f32x4.mul(c.vget(o.E, k), o.factor.chunk(k))),
       c.vset(o.P, k, canonical(c, m.local.get(pr, v128))),
       c.vset(o.A, k, canonical(c, m.f32x4.add(m.local.get(w, v128), m.local.get(pr, v128)))),
     );
@@ -247,8 +263,8 @@ function feedbackRegisters(c: EmitContext, o: { A: number; P: number; E: number;
 /**
  * `vlds.f A, R, C; vmul.f P, E, S (or vmuls.f P, E, s); vadd.f A, A, P; vsts.f A, R, C` (translator-module.ts
  * rowUpdateAt) in one pass over the chunks when R and C are inside the array and R is a float row
- * or a transpose feedback row whose block and the array hold n lanes from C on (n a positive multiple
- * of 4, the rows rowAccess serves inline): per chunk, w from the weights (0 past n), P = canonical(E * S),
+ * or a transpose feedback row whose block and the array hold n > 0 lanes from C on (decodeRow):
+ * per chunk, w from the weights (0 past n), P = canonical(E * S),
  * A = canonical(w + P), the weights = A below n (transpose feedback: the store dropped and counted).
  * The registers and the weights end as the four instructions leave them (A, P, E, S distinct; the
  * weights are not the register file); else the instructions' own code runs (`unfused`), traps,
@@ -262,13 +278,12 @@ export function fusedRowUpdate(c: EmitContext, ds: DecodedInstruction[], table: 
   const get = (i: number) => m.local.get(i, c.B.i32);
   const k32 = (v: number) => m.i32.const(v);
   // vmuls.f: S is a scalar register holding float32 bits; vmul.f: a vector register, chunk by chunk.
-  const scalar = mu.def.mnemonic === 'vmuls.f';
+  const factor = (): Factor => (mu.def.mnemonic === 'vmuls.f' ? scalarFactor(c, () => c.x(S)) : { setup: [], chunk: (k) => c.vget(S, k) });
   const counted = counter(c, table, count);
   // Overwriting A and P settles nothing: a pending update's registers are dead.
   const drop = (): E[] => (pending ? [m.local.set(pending.flag, k32(0))] : []);
   const own = counted(FUSED_COUNTS.unfused, [...settle(c, pending), ...unfused]);
-  if (!scalar) return vectorFactor(c, ds, table, own, drop, count);
-  const o = (full: boolean) => ({ A, P, E: Ev, s: () => c.x(S), full, registers: true });
+  const o = (full: boolean) => ({ A, P, E: Ev, factor: factor(), full, registers: true });
   const floatRow = (full: boolean): E[] => counted(FUSED_COUNTS.float, [
     ...drop(),
     m.local.set(L.at, m.i32.add(m.i32.load(4, 4, get(L.rec)), m.i32.shl(get(L.off), k32(2)))),
@@ -277,47 +292,6 @@ export function fusedRowUpdate(c: EmitContext, ds: DecodedInstruction[], table: 
   const feedbackRow = (full: boolean): E[] => {
     const g = gatherer(c, L.at, L.p, L.step);
     return counted(FUSED_COUNTS.feedback, [...drop(), g.start(L.rec, get(L.off)), ...feedbackRegisters(c, o(full), g), countDropped(c, table)]);
-  };
-  return [
-    ...decodeRow(c, table, () => c.x(l.rs1), () => c.x(l.rs2)),
-    dispatch(c, [[PATH.float, floatRow(true)], [PATH.feedback, feedbackRow(true)], [PATH.floatPart, floatRow(false)], [PATH.feedbackPart, feedbackRow(false)]], own),
-  ];
-}
-
-/** vmul.f with a vector factor S: the same paths, S chunk by chunk (registers stored as they come). */
-function vectorFactor(c: EmitContext, ds: DecodedInstruction[], table: number, own: E[], drop: () => E[], count: boolean): E[] {
-  const m = c.m, v128 = c.B.v128, i32 = c.B.i32;
-  const [l, mu] = ds;
-  const A = l.rd, P = mu.rd, Ev = mu.rs1, S = mu.rs2;
-  const L = locals(c);
-  const k32 = (v: number) => m.i32.const(v);
-  const counted = counter(c, table, count);
-  const n = () => m.local.get(L.n, i32);
-  const w = c.tv(0), pr = c.tv(1);
-  const body = (weight: (k: number) => E, store: ((k: number) => E) | null): E[] => {
-    const out: E[] = [...drop()];
-    for (let k = 0; k < c.chunks; k++) {
-      out.push(
-        m.local.set(w, weight(k)),
-        m.local.set(pr, m.f32x4.mul(c.vget(Ev, k), c.vget(S, k))),
-        c.vset(P, k, canonical(c, m.local.get(pr, v128))),
-        c.vset(A, k, canonical(c, m.f32x4.add(m.local.get(w, v128), m.local.get(pr, v128)))),
-        ...(store ? [store(k)] : []),
-      );
-    }
-    return out;
-  };
-  const at = () => m.local.get(L.at, i32);
-  const floatRow = (full: boolean) => counted(FUSED_COUNTS.float, [
-    m.local.set(L.at, m.i32.add(m.i32.load(4, 4, m.local.get(L.rec, i32)), m.i32.shl(m.local.get(L.off, i32), k32(2)))),
-    ...body(
-      (k) => (full ? m.v128.load(16 * k, 4, at()) : rowChunk(c, k, at, n, c.tv(5))),
-      (k) => (full ? m.v128.store(16 * k, 4, at(), c.vget(A, k)) : rowChunkStore(c, k, at, n, () => c.vget(A, k))),
-    ),
-  ]);
-  const feedbackRow = (full: boolean) => {
-    const g = gatherer(c, L.at, L.p, L.step);
-    return counted(FUSED_COUNTS.feedback, [g.start(L.rec, m.local.get(L.off, i32)), ...body((k) => (full ? g.chunk() : gatherRowChunk(c, k, L.p, L.step, n, c.tv(5))), null), countDropped(c, table)]);
   };
   return [
     ...decodeRow(c, table, () => c.x(l.rs1), () => c.x(l.rs2)),
@@ -368,7 +342,7 @@ export function fusedLoop(c: EmitContext, ds: DecodedInstruction[], frame: LoopF
   ];
   const floatRow = (full: boolean, path: number): E[] => counted(FUSED_COUNTS.float, [
     m.local.set(L.at, m.i32.add(m.i32.load(4, 4, get(L.rec)), m.i32.shl(get(L.off), k32(2)))),
-    ...floatUpdate(c, { A: l.rd, P: mu.rd, E: mu.rs1, s: () => get(s), full, registers: false }),
+    ...floatUpdate(c, { A: l.rd, P: mu.rd, E: mu.rs1, factor: scalarFactor(c, () => get(s)), full, registers: false }),
     ...remember(path),
   ]);
   const feedbackRow = (path: number): E[] => counted(FUSED_COUNTS.feedback, [

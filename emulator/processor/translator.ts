@@ -147,6 +147,14 @@ export class TranslatedProcessor implements FirmwareProcessor {
   private program?: ProgramImage;
   private readonly extraStarts = new Set<number>();
   private readonly misses = new Map<number, number>();
+  /**
+   * Translation is due at a pc inside a basic block of the program's own control flow (auto mode:
+   * wherever the instruction count crossed the threshold): starting there would split that block,
+   * and a split loop is translated instruction by instruction instead of as the loop it is
+   * (translator-module.ts fusedLoopAt). The host steps on to the next block start first: these
+   * are the starts, and the steps taken so far.
+   */
+  private toBlockStart: { starts: Set<number>; steps: number } | null = null;
 
   /** Start pcs of the translated blocks, ascending (empty before the first translation). */
   get blockStarts(): number[] {
@@ -393,15 +401,6 @@ export class TranslatedProcessor implements FirmwareProcessor {
       this.invalidate();
     }
   }
-
-  /**
-   * Translation is due at a pc inside a basic block of the program's own control flow (auto mode:
-   * wherever the instruction count crossed the threshold): starting there would split that block,
-   * and a split loop is translated instruction by instruction instead of as the loop it is
-   * (translator-module.ts fusedLoopAt). The host steps on to the next block start first: these
-   * are the starts, and the steps taken so far.
-   */
-  private toBlockStart: { starts: Set<number>; steps: number } | null = null;
 
   /** Builds and instantiates the module of the code in memory now (or, see toBlockStart, after a few more host steps). */
   private translate(): void {
