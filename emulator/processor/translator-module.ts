@@ -13,6 +13,7 @@
 import type binaryen from 'binaryen';
 import type { DecodedInstruction, InstrDef } from '../../isa/types.js';
 import { staticJalrTarget, type Block, type ControlFlow } from './translator-blocks.js';
+import { fusedListing, listingLoopAt, type ListingLoop } from './fused-listing.js';
 import { settle, type LoopFrame, type PendingUpdate } from './fused-update.js';
 import { emitterFor, type EmitContext } from './translator-emit.js';
 import type { StateLayout } from './wasm-layout.js';
@@ -98,6 +99,8 @@ export interface ModuleSpec {
   vectorLocals?: boolean;
   /** Import a shared memory (the engine's when it runs on threads: emulator/threads/). */
   sharedMemory?: boolean;
+  /** Run listing loops (fused-listing.ts) block by block, as any other code (A/B runs: LECHIP_TRANSLATOR_NO_LIST). */
+  noListing?: boolean;
 }
 
 /** The built module and what the host needs to run it. */
@@ -110,6 +113,9 @@ export interface BuiltModule {
   /** Block starts the exported `run_hot` enters (others: `run`). */
   hot: Set<number>;
 }
+
+/** The exported global (f64) that counts the iterations fused listing loops ran (a diagnostic: TranslatedProcessor.fusedListingIterations). */
+export const LISTED = 'listed';
 
 // Local indices of the run function.
 const P_END = 0;
@@ -176,7 +182,7 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
   const chunks = vbytes / 16;
   const m = new Bn.Module();
   try {
-    const features = Bn.Features.MVP | Bn.Features.SIMD128 | Bn.Features.NontrappingFPToInt | Bn.Features.SignExt | Bn.Features.BulkMemory;
+    const features = Bn.Features.MVP | Bn.Features.SIMD128 | Bn.Features.NontrappingFPToInt | Bn.Features.SignExt | Bn.Features.BulkMemory | Bn.Features.MutableGlobals;
     m.setFeatures(spec.sharedMemory ? features | Bn.Features.Atomics : features);
     // No maximum: the import must accept any memory (the engine's has none); a shared memory must
     // declare one, the largest (emulator/wasm.ts SHARED_MAX_PAGES), which accepts any smaller.
@@ -206,6 +212,19 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
     const L_MORE = L_VR + cached.size * chunks;
     const pending: PendingUpdate | null = loops.size ? { flag: L_MORE, path: L_MORE + 1, at: L_MORE + 2, step: L_MORE + 3, n: L_MORE + 4, s: L_MORE + 5 } : null;
     const loopTemps = [L_MORE + 6, L_MORE + 7, L_MORE + 8, L_MORE + 9];
+    // le.s's listing of the rows that carried a value (fused-listing.ts), with three locals of its own after the row loops'.
+    const listings = new Map<Block, ListingLoop>();
+    if (!spec.noListing) {
+      for (const b of cfg.blocks) {
+        const l = listingLoopAt(cfg, b);
+        if (l && l.blocks.every((x) => x.instrs.every((d) => spec.allowed(d.def)))) listings.set(b, l);
+      }
+    }
+    const L_LIST = L_MORE + (pending ? 10 : 0);
+    if (listings.size) {
+      m.addGlobal(LISTED, f64, true, m.f64.const(0));
+      m.addGlobalExport(LISTED, LISTED);
+    }
     if (pending) {
       const [A, P, Ev] = [...triples][0].split(',').map(Number);
       loopLink!.addFusedLast!(Bn, m, L, A, P, Ev);
@@ -255,6 +274,13 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
         const preCost = total - costs[costs.length - 1];
         pre.set(block.start, preCost);
         const code: E[] = [];
+        const listing = listings.get(block);
+        if (listing) {
+          const ctx = context(Bn, m, spec, block.start, () => exitWith(STATUS.HOST, m.i32.const(block.start)), busInstrs, cached);
+          const blockCycles = listing.blocks.map((b) => b.instrs.reduce((a, d) => a + spec.cost(d.def), 0)) as [number, number, number];
+          const maxPre = Math.max(...listing.blocks.map((b, i) => blockCycles[i] - spec.cost(b.instrs[b.instrs.length - 1].def)));
+          code.push(...fusedListing(ctx, listing, { cyc: L_CYC, ins: L_INS, end: P_END, cycles: blockCycles, maxPre, temps: [L_LIST, L_LIST + 1, L_LIST + 2], counter: LISTED }));
+        }
         if (loops.has(block)) {
           const ctx = context(Bn, m, spec, block.start, () => exitWith(STATUS.HOST, m.i32.const(block.start)), busInstrs, cached);
           code.push(...loopLink!.fusedLoop!(ctx, block.instrs, { cyc: L_CYC, ins: L_INS, end: P_END, cycles: total, preCost, pending: pending!, temps: loopTemps }));
@@ -366,6 +392,7 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
       ...Array<number>(31).fill(i32), f64, f64, i32, i32, i32,
       ...Array<number>(N_TI).fill(i32), ...Array<number>(4 + chunks).fill(v128), ...Array<number>(cached.size * chunks).fill(v128),
       ...(pending ? Array<number>(10).fill(i32) : []),
+      ...(listings.size ? Array<number>(3).fill(i32) : []),
     ];
     const fn = (name: string, entries: Set<number> | null) => {
       m.addFunction(name, Bn.createType([f64]), i32, vars, m.block(null, [

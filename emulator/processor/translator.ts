@@ -24,7 +24,7 @@ import {
 import { findBlocks } from './translator-blocks.js';
 import type { EmitContext } from './translator-emit.js';
 import { LinearMachine } from './translator-machine.js';
-import { buildModule, STATUS, type BusLink } from './translator-module.js';
+import { buildModule, LISTED, STATUS, type BusLink } from './translator-module.js';
 import { rngToAos, rngToSoa, stateBytes, stateLayout, StateViews, type StateLayout } from './wasm-layout.js';
 
 type B = typeof binaryen;
@@ -124,6 +124,8 @@ interface Loaded {
   codeLo: number;
   codeHi: number;
   code: Uint8Array;
+  /** The module's count of fused listing iterations (fused-listing.ts), when it has listing loops. */
+  listed: WebAssembly.Global | null;
 }
 
 /** The plasticity processor with translated firmware (see the file comment). */
@@ -159,6 +161,14 @@ export class TranslatedProcessor implements FirmwareProcessor {
   /** Start pcs of the translated blocks, ascending (empty before the first translation). */
   get blockStarts(): number[] {
     return [...(this.mod?.pre.keys() ?? [])].sort((a, b) => a - b);
+  }
+
+  /**
+   * Iterations of listing loops (fused-listing.ts) the current translation ran fused, since it was
+   * built (0 when it has none, or before the first translation).
+   */
+  fusedListingIterations(): number {
+    return (this.mod?.listed?.value as number | undefined) ?? 0;
   }
 
   /** The fused-path counts of a kernel bus link built with countFusedPaths (null otherwise). */
@@ -431,6 +441,8 @@ export class TranslatedProcessor implements FirmwareProcessor {
       vectorLocals: this.opts.vectorLocals ?? false,
       sharedMemory: typeof SharedArrayBuffer !== 'undefined' && this.memory.buffer instanceof SharedArrayBuffer,
       starts,
+      // LECHIP_TRANSLATOR_NO_LIST runs listing loops block by block (A/B runs: bench/translator-ab.ts).
+      noListing: !!process.env.LECHIP_TRANSLATOR_NO_LIST,
     });
     const busRegs = built.busInstrs.map((d) => ({
       rs1: d.def.operands.some((o) => o.kind === 'xreg' && o.field === 'rs1'),
@@ -448,6 +460,7 @@ export class TranslatedProcessor implements FirmwareProcessor {
       run: instance.exports.run as (end: number) => number,
       runHot: instance.exports.run_hot as (end: number) => number,
       hot: built.hot,
+      listed: (instance.exports[LISTED] as WebAssembly.Global | undefined) ?? null,
       pre: built.pre, busInstrs: built.busInstrs, busRegs,
       codeLo: cfg.codeLo, codeHi: cfg.codeHi, code: V.mem.slice(cfg.codeLo, cfg.codeHi),
     };
