@@ -6,7 +6,7 @@
  * Two chips run examples/mnist-mlp.json on ideal with le.s translated (the setup of
  * bench/le-firmware-bench.ts, MNIST training images): A translated without the environment
  * variable, B with it set to 1 while its processors translate (the switches are read at
- * translation: LECHIP_TRANSLATOR_NO_FUSE, LECHIP_TRANSLATOR_NO_LOOP). Rounds alternate which
+ * translation: LECHIP_TRANSLATOR_NO_FUSE, _NO_LOOP, _NO_LIST). Rounds alternate which
  * runs first, so that the machine's drifts fall on both; the ratio is A's time over B's (above 1:
  * B is faster). Also reports A's time per step in the engine and in each processor's run().
  */

@@ -10,9 +10,11 @@
 //   header   +0 rows, +4 columns, +8 address of the row records, +12 address of the column
 //            records, +16 ADC bits, +24 ADC min (f64), +32 ADC max (f64), +48 writes dropped on
 //            transpose feedback rows since the host last collected them; +52..+60 counters the
-//            translator keeps when asked (wasm-bus.ts fusedPathCounts)
+//            translator keeps when asked (wasm-bus.ts fusedPathCounts); +20, +40, +44 the
+//            translator's (fused-nest.ts NEST_TABLE: float rows disjoint, their span)
 //   row      (32 bytes) +0 kind, +4 address of the value at column bcol0, +8 bcol0, +12 bcols,
-//            +16 bytes from one column to the next, +20 address of the row driver value (0: none)
+//            +16 bytes from one column to the next, +20 address of the row driver value (0: none),
+//            +24 the translator's (fused-nest.ts NEST_TABLE.fullEnd)
 //   column   (32 bytes) +0..+20 addresses of r, u, r', e, diff, basal of its neuron (0: none),
 //            +24 address of its bias (soma columns; 0: none)
 // Float values are copied as bits.

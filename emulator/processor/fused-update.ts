@@ -68,7 +68,7 @@ function counter(c: EmitContext, table: number, count: boolean): (at: number, co
 }
 
 /** Paths of a row-segment update (decodeRow): the instructions' own code, or fused on a float / transpose feedback row with all lanes / n lanes. */
-const PATH = { own: 0, float: 1, floatPart: 2, feedback: 3, feedbackPart: 4 } as const;
+export const PATH = { own: 0, float: 1, floatPart: 2, feedback: 3, feedbackPart: 4 } as const;
 
 /**
  * The strided read of a transpose feedback row (a column of W): start() puts local `at` at the

@@ -14,6 +14,7 @@ import type binaryen from 'binaryen';
 import type { DecodedInstruction, InstrDef } from '../../isa/types.js';
 import { staticJalrTarget, type Block, type ControlFlow } from './translator-blocks.js';
 import { fusedListing, listingLoopAt, type ListingLoop } from './fused-listing.js';
+import { addNestGlobal, nestAt, type Nest, type NestFrame } from './fused-nest.js';
 import { settle, type LoopFrame, type PendingUpdate } from './fused-update.js';
 import { emitterFor, type EmitContext } from './translator-emit.js';
 import type { StateLayout } from './wasm-layout.js';
@@ -75,6 +76,13 @@ export type BusLink =
     fusedLoop?: (c: EmitContext, ds: DecodedInstruction[], frame: LoopFrame) => E[];
     /** Adds FUSED_LAST, which computes the registers a fused loop left pending (A, P, E of its update). */
     addFusedLast?: (Bn: B, m: binaryen.Module, L: StateLayout, A: number, P: number, E: number) => void;
+    /**
+     * le.s's segment loop around a fused row loop (fused-nest.ts nestAt): code run before the outer
+     * block's own, which runs every segment but the last with the loops exchanged; addFusedNest adds
+     * the module function that does it.
+     */
+    fusedNest?: (c: EmitContext, n: Nest, frame: NestFrame) => E[];
+    addFusedNest?: (Bn: B, m: binaryen.Module, L: StateLayout, n: Nest, o: { rows: number; lanes: number; chunks: number }) => void;
   };
 
 /** What a program's module is built from. */
@@ -221,6 +229,17 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
       }
     }
     const L_LIST = L_MORE + (pending ? 10 : 0);
+    // Segment loops around the fused row loops (fused-nest.ts), three locals of their own after the listings'.
+    const nests = new Map<Block, Nest>();
+    if (loopLink?.fusedNest && loopLink.addFusedNest && !process.env.LECHIP_TRANSLATOR_NO_NEST) {
+      for (const b of cfg.blocks) {
+        const n = nestAt(cfg, b, (x) => loops.has(x), L.vbytes / 4);
+        if (n && n.blocks.every((x) => x.instrs.every((d) => spec.allowed(d.def)))) nests.set(b, n);
+      }
+      if (nests.size) addNestGlobal(Bn, m);
+      for (const n of nests.values()) loopLink.addFusedNest(Bn, m, L, n, { rows: spec.rows, lanes: L.vbytes / 4, chunks });
+    }
+    const L_NEST = L_LIST + (listings.size ? 3 : 0);
     if (listings.size) {
       m.addGlobal(LISTED, f64, true, m.f64.const(0));
       m.addGlobalExport(LISTED, LISTED);
@@ -280,6 +299,13 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
           const blockCycles = listing.blocks.map((b) => b.instrs.reduce((a, d) => a + spec.cost(d.def), 0)) as [number, number, number];
           const maxPre = Math.max(...listing.blocks.map((b, i) => blockCycles[i] - spec.cost(b.instrs[b.instrs.length - 1].def)));
           code.push(...fusedListing(ctx, listing, { cyc: L_CYC, ins: L_INS, end: P_END, cycles: blockCycles, maxPre, temps: [L_LIST, L_LIST + 1, L_LIST + 2], counter: LISTED }));
+        }
+        const nest = nests.get(block);
+        if (nest) {
+          const ctx = context(Bn, m, spec, block.start, () => exitWith(STATUS.HOST, m.i32.const(block.start)), busInstrs, cached);
+          const blockCycles = nest.blocks.map((b) => b.instrs.reduce((a, d) => a + spec.cost(d.def), 0)) as [number, number, number];
+          const maxPre = Math.max(...nest.blocks.map((b, i) => blockCycles[i] - spec.cost(b.instrs[b.instrs.length - 1].def)));
+          code.push(...loopLink!.fusedNest!(ctx, nest, { cyc: L_CYC, ins: L_INS, end: P_END, cycles: blockCycles, maxPre, pending, temps: [L_NEST, L_NEST + 1, L_NEST + 2] }));
         }
         if (loops.has(block)) {
           const ctx = context(Bn, m, spec, block.start, () => exitWith(STATUS.HOST, m.i32.const(block.start)), busInstrs, cached);
@@ -393,6 +419,7 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
       ...Array<number>(N_TI).fill(i32), ...Array<number>(4 + chunks).fill(v128), ...Array<number>(cached.size * chunks).fill(v128),
       ...(pending ? Array<number>(10).fill(i32) : []),
       ...(listings.size ? Array<number>(3).fill(i32) : []),
+      ...(nests.size ? Array<number>(3).fill(i32) : []),
     ];
     const fn = (name: string, entries: Set<number> | null) => {
       m.addFunction(name, Bn.createType([f64]), i32, vars, m.block(null, [

@@ -19,6 +19,7 @@ import type { ProcessorBus } from './bus.js';
 import { Processor, type ProcessorOptions } from './interpreter.js';
 import type { EmitContext } from './translator-emit.js';
 import { addFusedLast, countDropped, fusedLoop, fusedPathCounts, fusedRowUpdate, gatherer, HEADER_BYTES, ROW_KIND } from './fused-update.js';
+import { addFusedNest, fusedNest, NEST_TABLE } from './fused-nest.js';
 import type { BusLink } from './translator-module.js';
 import {
   AUTO_TRANSLATE_AFTER, translatable, translatedStateBytes, TranslatedProcessor, type FirmwareProcessor, type KernelBusLink, type ProcessorMode, type TranslatedOptions,
@@ -70,7 +71,16 @@ export function writeBusTable(memory: WebAssembly.Memory, at: number, t: { rows:
   t.rows.forEach((r, i) => {
     const o = rowsAt + i * ROW_BYTES;
     [r.kind, r.base, r.bcol0, r.bcols, r.step, r.driver].forEach((v, k) => dv.setUint32(o + 4 * k, v >>> 0, true));
+    dv.setInt32(o + NEST_TABLE.fullEnd, r.kind === ROW_KIND.float && r.step === 4 ? Math.max(0, Math.min(r.bcols, t.columns.length - r.bcol0)) : 0, true);
   });
+  // For the exchanged loops of fused-nest.ts: whether the float rows' weights are pairwise disjoint
+  // and outside the table, and their span.
+  const spans = t.rows.filter((r) => r.kind === ROW_KIND.float && r.step === 4 && r.bcols > 0).map((r) => [r.base, r.base + 4 * r.bcols]).sort((a, b) => a[0] - b[0]);
+  const tableEnd = at + busTableBytes(t.rows.length, t.columns.length);
+  const disjoint = spans.every(([lo, hi], i) => (i === 0 || spans[i - 1][1] <= lo) && (hi <= at || lo >= tableEnd));
+  dv.setInt32(at + NEST_TABLE.disjoint, disjoint ? 1 : 0, true);
+  dv.setUint32(at + NEST_TABLE.lo, spans.length ? spans[0][0] : 0, true);
+  dv.setUint32(at + NEST_TABLE.hi, spans.length ? Math.max(...spans.map((x) => x[1])) : 0, true);
   t.columns.forEach((c, i) => {
     const o = colsAt + i * COL_BYTES;
     for (let k = 0; k < 6; k++) dv.setUint32(o + 4 * k, c.obs[k] >>> 0, true);
@@ -202,6 +212,8 @@ export function kernelBusLink(
     if (!process.env.LECHIP_TRANSLATOR_NO_LOOP) {
       link.fusedLoop = (c, ds, frame) => fusedLoop(c, ds, frame, table, count);
       link.addFusedLast = addFusedLast;
+      link.fusedNest = (c, n, frame) => fusedNest(c, n, frame, table);
+      link.addFusedNest = (Bn, m, L, n, o) => addFusedNest(Bn, m, L, n, table, o);
     }
   }
   // Writes the kernels dropped on transpose feedback rows go to the bus's counter, as CoreBus counts its own.

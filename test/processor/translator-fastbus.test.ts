@@ -12,7 +12,7 @@ import { Rng } from '../../common/random.js';
 import { createCoreBuses } from '../../emulator/core-bus.js';
 import { Engine } from '../../emulator/engine.js';
 import { realiseModel } from '../../emulator/instance.js';
-import { programFromAssembly } from '../../emulator/processor/interpreter.js';
+import { Processor, programFromAssembly } from '../../emulator/processor/interpreter.js';
 import { loadTranslator, translatedStateBytes } from '../../emulator/processor/translator.js';
 import { allocWithoutGrowth, busTableBytes, coreBusTable, fusedPathCounts, kernelBusLink, MatrixBus, writeBusTable } from '../../emulator/processor/wasm-bus.js';
 import { KernelMemory } from '../../emulator/wasm.js';
@@ -340,6 +340,112 @@ _start:
       expect(r.end).toBe('halt');
     } finally {
       delete process.env.LECHIP_TRANSLATOR_NO_LOOP;
+    }
+  });
+});
+
+/**
+ * le.s's float block: E segments stored to scratch, the rows listed, then per column segment
+ * (vld E; the row loop; advance column and E pointer). `rows` lists the row of each entry (NaN
+ * factor at entry 5), columns [c0, c1) in steps of colStep.
+ */
+function nestSource(o: { rows: number[]; c0: number; c1: number; colStep: number }): string {
+  const list = o.rows.map((r, i) => `  li t0, ${r}\n  sw t0, ${8 * i}(s10)\n  li t1, ${i === 5 ? 0x7fc00001 : 0x3a000000 + (i << 14)}\n  sw t1, ${8 * i + 4}(s10)`).join('\n');
+  return `
+  .text
+_start:
+  li s5, 0x3000
+  li s7, 0x4000
+  mv s10, s7
+${list}
+  addi s10, s10, ${8 * o.rows.length}
+  li t6, ${o.c0}
+  li a7, ${o.c1}
+  mv t5, s5
+1: vadc.f v2, 3, t6
+  vst v2, 0(t5)
+  addi t6, t6, ${o.colStep}
+  addi t5, t5, 128
+  blt t6, a7, 1b
+  li t6, ${o.c0}
+  mv t5, s5
+outer:
+7: vld v2, 0(t5)
+  mv s8, s7
+8: lw s9, 0(s8)
+  lw t1, 4(s8)
+  vlds.f v4, s9, t6
+  vmuls.f v5, v2, t1
+  vadd.f v4, v4, v5
+  vsts.f v4, s9, t6
+  addi s8, s8, 8
+  bltu s8, s10, 8b
+  addi t6, t6, ${o.colStep}
+  addi t5, t5, 128
+  blt t6, a7, 7b
+  li a7, 93
+  ecall
+`;
+}
+
+describe('fast bus: le.s\'s segment loop around the row loop runs with the loops exchanged, exactly as its instructions', () => {
+  // 40-72-8 on core 0: rows 0..39 float rows of 72 columns (in -> h), rows 40..47 the mirror of h -> out.
+  const image = compileFor(smallNet({ sizes: [40, 72, 8] }), 'ideal');
+  const chip = image.manifest.chip;
+  const budgetSets = [[1e9], [1009, 97, 3001, 13, 389], [211, 7, 29, 5003], ...Array.from({ length: 12 }, (_, i) => [700 + 37 * i])];
+  const float = Array.from({ length: 30 }, (_, i) => (7 * i) % 40);
+  const cases: [string, { rows: number[]; c0: number; c1: number; colStep: number }, boolean][] = [
+    ['float rows, a NaN factor, segments of 32 with a partial last', { rows: float, c0: 0, c1: 72, colStep: 32 }, true],
+    ['a row listed twice, segments of 36', { rows: [...float.slice(0, 10), 3, 3, ...float.slice(10)], c0: 0, c1: 72, colStep: 36 }, true],
+    ['columns from 4 on', { rows: float, c0: 4, c1: 72, colStep: 32 }, true],
+    ['a transpose feedback row in the list (the loops stay as they are)', { rows: [...float.slice(0, 12), 43, ...float.slice(12)], c0: 0, c1: 72, colStep: 32 }, false],
+    ['a segment past the rows\' blocks (the loops stay as they are)', { rows: float, c0: 0, c1: 200, colStep: 32 }, false],
+    ['one segment', { rows: float, c0: 0, c1: 30, colStep: 32 }, false],
+  ];
+  for (const [name, o, exchanged] of cases) {
+    it(name, async () => {
+      const prog = programFromAssembly(assemble(nestSource(o), { file: 'nest.s', elementBits: chip.processor.element_bits }));
+      for (const budgets of budgetSets) expect((await lockstep(prog, { chip, buses: imagePair(image, 0, true), budgets })).end).toBe('halt');
+      // Exchanged: the row loop ran fused only in the last segment (every row once per pass, one iteration left to the block).
+      const pair = imagePair(image, 0, true);
+      expect((await lockstep(prog, { chip, buses: pair, budgets: [1e9] })).end).toBe('halt');
+      const segments = Math.ceil((o.c1 - o.c0) / o.colStep);
+      const n = pair.counts();
+      expect(n.float + n.feedback + n.unfused).toBe(o.rows.length * (exchanged ? 1 : segments));
+    });
+  }
+  it('a run that ends between the exchanged segments and the last segment\'s first update sees their registers', async () => {
+    // The interpreter alone finds the cycle count at which the last segment starts (pc at `outer`).
+    const o = cases[2][1];
+    const asm = assemble(nestSource(o), { file: 'nest.s', elementBits: chip.processor.element_bits });
+    const prog = programFromAssembly(asm);
+    const probe = new Processor({ chip, bus: imagePair(image, 0).a, rngSeed: 7, noiseSeed: 3 });
+    probe.load(prog);
+    let lastOuter = -1;
+    for (let k = 0; k < 1e6 && !probe.halted; k++) {
+      if (probe.pc === asm.symbols.outer) lastOuter = probe.cycles;
+      probe.run(1);
+    }
+    expect(lastOuter).toBeGreaterThan(0);
+    // First runs that end at every cycle from the last segment's start on: the exchange runs in those
+    // that leave room for all of it and the budget tests after it (the first ones do not).
+    let seen = 0;
+    for (let d = 40; d < 104; d++) {
+      const pair = imagePair(image, 0, true);
+      expect((await lockstep(prog, { chip, buses: pair, budgets: [lastOuter + d, 1e9] })).end).toBe('halt');
+      if (pair.counts().float <= o.rows.length) seen++;
+    }
+    expect(seen).toBeGreaterThan(30);
+  });
+  it('with the exchange turned off (LECHIP_TRANSLATOR_NO_NEST) the same program gives the same state', async () => {
+    const prog = programFromAssembly(assemble(nestSource(cases[0][1]), { file: 'nest.s', elementBits: chip.processor.element_bits }));
+    process.env.LECHIP_TRANSLATOR_NO_NEST = '1';
+    try {
+      const pair = imagePair(image, 0, true);
+      expect((await lockstep(prog, { chip, buses: pair, budgets: [1e9] })).end).toBe('halt');
+      expect(pair.counts().float).toBe(cases[0][1].rows.length * 3);
+    } finally {
+      delete process.env.LECHIP_TRANSLATOR_NO_NEST;
     }
   });
 });
