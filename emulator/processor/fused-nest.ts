@@ -100,8 +100,13 @@ function fnName(n: Nest): string {
 /** The global (i32) where a nest's function leaves the address of its last update's row at the column (FUSED_LAST's `at`); the module adds it once (addNestGlobal). */
 const AT_LAST = 'fused_nest_at';
 
+/** The exported global (f64) that counts the row-segment updates exchanged loops ran (a diagnostic: TranslatedProcessor.fusedNestUpdates). */
+export const NESTED = 'nested';
+
 export function addNestGlobal(Bn: typeof binaryen, m: binaryen.Module): void {
   m.addGlobal(AT_LAST, Bn.i32, true, m.i32.const(0));
+  m.addGlobal(NESTED, Bn.f64, true, m.f64.const(0));
+  m.addGlobalExport(NESTED, NESTED);
 }
 
 /**
@@ -175,7 +180,9 @@ export function addFusedNest(Bn: typeof binaryen, m: binaryen.Module, L: StateLa
   const lastE = () => m.i32.add(m.i32.add(get(4), k32(n.oE)), m.i32.mul(m.i32.sub(get(3), k32(1)), k32(n.es)));
   for (let k = 0; k < o.chunks; k++) vreg.push(m.v128.store(0, 16, k32(L.vregs + n.V * L.vbytes + 16 * k), m.v128.load(mem + 16 * k, 4, lastE())));
   m.addFunction(fnName(n), Bn.createType([i32, i32, i32, i32, i32]), i32, [i32, i32, i32, i32, i32, i32, i32, i32, i32, v128, v128, v128],
-    m.block(null, [check, update, ...vreg, m.return(k32(1))]));
+    m.block(null, [check, update, ...vreg,
+      m.global.set(NESTED, m.f64.add(m.global.get(NESTED, Bn.f64), m.f64.convert_u.i32(m.i32.mul(get(1), get(3))))),
+      m.return(k32(1))]));
 }
 
 /**

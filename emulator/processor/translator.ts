@@ -25,6 +25,7 @@ import { findBlocks } from './translator-blocks.js';
 import type { EmitContext } from './translator-emit.js';
 import { LinearMachine } from './translator-machine.js';
 import { buildModule, LISTED, STATUS, type BusLink } from './translator-module.js';
+import { NESTED } from './fused-nest.js';
 import { rngToAos, rngToSoa, stateBytes, stateLayout, StateViews, type StateLayout } from './wasm-layout.js';
 
 type B = typeof binaryen;
@@ -126,6 +127,8 @@ interface Loaded {
   code: Uint8Array;
   /** The module's count of fused listing iterations (fused-listing.ts), when it has listing loops. */
   listed: WebAssembly.Global | null;
+  /** The module's count of row-segment updates run with exchanged loops (fused-nest.ts), when it has such loops. */
+  nested: WebAssembly.Global | null;
 }
 
 /** The plasticity processor with translated firmware (see the file comment). */
@@ -169,6 +172,11 @@ export class TranslatedProcessor implements FirmwareProcessor {
    */
   fusedListingIterations(): number {
     return (this.mod?.listed?.value as number | undefined) ?? 0;
+  }
+
+  /** Row-segment updates the current translation ran with exchanged loops (fused-nest.ts) since it was built. */
+  fusedNestUpdates(): number {
+    return (this.mod?.nested?.value as number | undefined) ?? 0;
   }
 
   /** The fused-path counts of a kernel bus link built with countFusedPaths (null otherwise). */
@@ -461,6 +469,7 @@ export class TranslatedProcessor implements FirmwareProcessor {
       runHot: instance.exports.run_hot as (end: number) => number,
       hot: built.hot,
       listed: (instance.exports[LISTED] as WebAssembly.Global | undefined) ?? null,
+      nested: (instance.exports[NESTED] as WebAssembly.Global | undefined) ?? null,
       pre: built.pre, busInstrs: built.busInstrs, busRegs,
       codeLo: cfg.codeLo, codeHi: cfg.codeHi, code: V.mem.slice(cfg.codeLo, cfg.codeHi),
     };

@@ -408,10 +408,12 @@ describe('fast bus: le.s\'s segment loop around the row loop runs with the loops
       for (const budgets of budgetSets) expect((await lockstep(prog, { chip, buses: imagePair(image, 0, true), budgets })).end).toBe('halt');
       // Exchanged: the row loop ran fused only in the last segment (every row once per pass, one iteration left to the block).
       const pair = imagePair(image, 0, true);
-      expect((await lockstep(prog, { chip, buses: pair, budgets: [1e9] })).end).toBe('halt');
+      const r = await lockstep(prog, { chip, buses: pair, budgets: [1e9] });
+      expect(r.end).toBe('halt');
       const segments = Math.ceil((o.c1 - o.c0) / o.colStep);
       const n = pair.counts();
       expect(n.float + n.feedback + n.unfused).toBe(o.rows.length * (exchanged ? 1 : segments));
+      expect(r.translated.fusedNestUpdates()).toBe(exchanged ? o.rows.length * (segments - 1) : 0);
     });
   }
   it('a run that ends between the exchanged segments and the last segment\'s first update sees their registers', async () => {

@@ -188,6 +188,9 @@ describe('firmware through the runtime with the fast bus (state in the engine\'s
       // The listing of the rows that carried a value (fused-listing.ts) ran fused: all but one of the ni input rows per pass on core 0.
       const listed = b.runtime.cores.reduce((a, core) => a + (b.runtime.processor(core) as TranslatedProcessor).fusedListingIterations(), 0);
       expect(listed).toBeGreaterThanOrEqual(50 * (ni - 1));
+      // The 72- and 70-column blocks' segments but the last ran with the loops exchanged (fused-nest.ts): two per listed row.
+      const nested = b.runtime.cores.reduce((a, core) => a + (b.runtime.processor(core) as TranslatedProcessor).fusedNestUpdates(), 0);
+      expect(nested).toBeGreaterThanOrEqual(2 * 30 * ni);
     });
   }
   it('le.s, ideal, random feedback, several cores', () => {
