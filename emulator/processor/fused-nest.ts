@@ -9,11 +9,12 @@
  * translated with the loops exchanged for every segment but the last: per listed row, its row
  * record is decoded once and the row's segments follow one another (fused_nest_<O's address>, a
  * module function with few live values), instead of a decode and a row-loop iteration per row and
- * segment. Every row and segment then gets W += fround(E_j * s) in the same order as far as any
- * cell can tell: a cell belongs to one row and one segment (segments do not overlap: cs >= lanes;
- * the table's float rows are disjoint, kernels' table header +20, wasm-bus.ts), and a row listed
- * twice is updated twice in list order in each segment. It runs only when all of it fits in the
- * cycle budget, the list and the E segments lie inside memory, every listed row is a float row
+ * segment. Every float row and segment then gets W += fround(E_j * s) in the same order as far as
+ * any cell can tell: a cell belongs to one row and one segment (segments do not overlap: cs >=
+ * lanes; the table's float rows are disjoint, kernels' table header +20, wasm-bus.ts), and a row
+ * listed twice is updated twice in list order in each segment; a transpose feedback row's updates
+ * only count their dropped writes. It runs only when all of it fits in the cycle budget, the list
+ * and the E segments lie inside memory, every listed row is a float or transpose feedback row
  * whose block and the array hold all the register's lanes of every such segment, and no weight
  * lies in the processor's state. The blocks' own code runs the last segment (the row loop fused
  * as before), after the registers are set as the exchanged segments leave them: C, Pe, Q, R, S,
@@ -30,7 +31,7 @@ type E = binaryen.ExpressionRef;
 
 /** Row record +24 and table header words the nest reads (wasm-bus.ts writes them). */
 export const NEST_TABLE = {
-  /** Row record: columns from bcol0 on inside both the row's block and the array (float rows with 4 bytes per column; else 0). */
+  /** Row record: columns from bcol0 on inside both the row's block and the array (float rows with 4 bytes per column and transpose feedback rows; else 0). */
   fullEnd: 24,
   /** Header: 1 when the float rows' weights are pairwise disjoint and outside the table. */
   disjoint: 20,
@@ -103,8 +104,14 @@ const AT_LAST = 'fused_nest_at';
 /** The exported global (f64) that counts the row-segment updates exchanged loops ran (a diagnostic: TranslatedProcessor.fusedNestUpdates). */
 export const NESTED = 'nested';
 
+/** With AT_LAST: the last update's path (PATH.float or PATH.feedback) and, on a transpose feedback row, its stride. */
+const PATH_LAST = 'fused_nest_path';
+const STEP_LAST = 'fused_nest_step';
+
 export function addNestGlobal(Bn: typeof binaryen, m: binaryen.Module): void {
   m.addGlobal(AT_LAST, Bn.i32, true, m.i32.const(0));
+  m.addGlobal(PATH_LAST, Bn.i32, true, m.i32.const(0));
+  m.addGlobal(STEP_LAST, Bn.i32, true, m.i32.const(0));
   m.addGlobal(NESTED, Bn.f64, true, m.f64.const(0));
   m.addGlobalExport(NESTED, NESTED);
 }
@@ -116,7 +123,7 @@ export function addNestGlobal(Bn: typeof binaryen, m: binaryen.Module): void {
  */
 export function addFusedNest(Bn: typeof binaryen, m: binaryen.Module, L: StateLayout, n: Nest, table: number, o: { rows: number; lanes: number; chunks: number }): void {
   const i32 = Bn.i32, v128 = Bn.v128;
-  // Params 0 q0, 1 n, 2 c0, 3 k, 4 pe; locals 5 i, 6 entry, 7 row, 8 rec, 9 off, 10 at, 11 j, 12 ea, 13 nan (i32 flag); 14 s splat, 15 w, 16 any NaN.
+  // Params 0 q0, 1 n, 2 c0, 3 k, 4 pe; locals 5 i, 6 (unused), 7 row, 8 rec, 9 off, 10 at, 11 j, 12 ea, 13 kind / stride; 14 s splat, 15 w, 16 any NaN.
   const get = (i: number) => m.local.get(i, i32);
   const set = (i: number, e: E) => m.local.set(i, e);
   const k32 = (v: number) => m.i32.const(v | 0);
@@ -132,7 +139,9 @@ export function addFusedNest(Bn: typeof binaryen, m: binaryen.Module, L: StateLa
       m.if(m.i32.ge_u(get(7), k32(o.rows)), m.return(k32(0))),
       set(8, rec(get(7))),
       set(9, m.i32.sub(get(2), m.i32.load(8, 4, get(8)))),
-      m.if(m.i32.or(m.i32.ne(m.i32.load(0, 4, get(8)), k32(ROW_KIND.float)), m.i32.or(m.i32.lt_s(get(9), k32(0)), m.i32.gt_s(lastCol, m.i32.load(NEST_TABLE.fullEnd, 4, get(8))))), m.return(k32(0))),
+      set(13, m.i32.load(0, 4, get(8))),
+      m.if(m.i32.or(m.i32.and(m.i32.ne(get(13), k32(ROW_KIND.float)), m.i32.ne(get(13), k32(ROW_KIND.floatRead))),
+        m.i32.or(m.i32.lt_s(get(9), k32(0)), m.i32.gt_s(lastCol, m.i32.load(NEST_TABLE.fullEnd, 4, get(8))))), m.return(k32(0))),
       set(5, m.i32.add(get(5), k32(1))),
       m.br('check', m.i32.lt_u(get(5), get(1))),
     ])),
@@ -152,28 +161,54 @@ export function addFusedNest(Bn: typeof binaryen, m: binaryen.Module, L: StateLa
     fix.push(m.local.set(15, m.v128.load(16 * k, 4, get(10))), m.v128.store(16 * k, 4, get(10),
       m.v128.bitselect(m.i32x4.splat(k32(0x7fc00000)), m.local.get(15, v128), m.f32x4.ne(m.local.get(15, v128), m.local.get(15, v128)))));
   }
+  const floatRow = m.block(null, [
+    m.local.set(14, m.f32x4.splat(m.f32.reinterpret(m.i32.load(mem + n.oS, 4, entry())))),
+    set(10, m.i32.add(m.i32.load(4, 4, get(8)), m.i32.shl(get(9), k32(2)))),
+    set(12, m.i32.add(get(4), k32(n.oE))),
+    set(11, k32(0)),
+    m.loop('segments', m.block(null, [
+      m.local.set(16, m.v128.const(new Array(16).fill(0))),
+      ...chunkOps,
+      m.if(m.v128.any_true(m.local.get(16, v128)), m.block(null, fix)),
+      set(11, m.i32.add(get(11), k32(1))),
+      m.br('segments_end', m.i32.ge_u(get(11), get(3))),
+      set(10, m.i32.add(get(10), k32(4 * n.cs))),
+      set(12, m.i32.add(get(12), k32(n.es))),
+      m.br('segments'),
+    ])),
+  ]);
+  // A transpose feedback row: its writes are dropped (B is W^T by construction) and counted, k per row.
+  const feedbackRow = m.block(null, [
+    set(13, m.i32.load(16, 4, get(8))),
+    set(10, m.i32.add(m.i32.load(4, 4, get(8)), m.i32.mul(get(9), get(13)))),
+    m.i32.store(48, 4, k32(table), m.i32.add(m.i32.load(48, 4, k32(table)), get(3))),
+  ]);
   const update = m.block(null, [
     set(5, k32(0)),
     m.loop('rows', m.block(null, [
       set(7, m.i32.load(mem + n.oR, 4, entry())),
       set(8, rec(get(7))),
-      m.local.set(14, m.f32x4.splat(m.f32.reinterpret(m.i32.load(mem + n.oS, 4, entry())))),
-      set(10, m.i32.add(m.i32.load(4, 4, get(8)), m.i32.shl(m.i32.sub(get(2), m.i32.load(8, 4, get(8))), k32(2)))),
-      set(12, m.i32.add(get(4), k32(n.oE))),
-      set(11, k32(0)),
-      m.loop('segments', m.block(null, [
-        m.local.set(16, m.v128.const(new Array(16).fill(0))),
-        ...chunkOps,
-        m.if(m.v128.any_true(m.local.get(16, v128)), m.block(null, fix)),
-        m.global.set(AT_LAST, get(10)),
-        set(10, m.i32.add(get(10), k32(4 * n.cs))),
-        set(12, m.i32.add(get(12), k32(n.es))),
-        set(11, m.i32.add(get(11), k32(1))),
-        m.br('segments', m.i32.lt_u(get(11), get(3))),
-      ])),
+      set(9, m.i32.sub(get(2), m.i32.load(8, 4, get(8)))),
+      m.if(m.i32.eq(m.i32.load(0, 4, get(8)), k32(ROW_KIND.float)),
+        m.block('segments_end', [floatRow]),
+        feedbackRow),
       set(5, m.i32.add(get(5), k32(1))),
       m.br('rows', m.i32.lt_u(get(5), get(1))),
     ])),
+    // The last update's row at its last exchanged segment (FUSED_LAST's path, at and stride).
+    set(5, m.i32.sub(get(1), k32(1))),
+    set(7, m.i32.load(mem + n.oR, 4, entry())),
+    set(8, rec(get(7))),
+    set(9, m.i32.add(m.i32.sub(get(2), m.i32.load(8, 4, get(8))), m.i32.mul(m.i32.sub(get(3), k32(1)), k32(n.cs)))),
+    m.if(m.i32.eq(m.i32.load(0, 4, get(8)), k32(ROW_KIND.float)),
+      m.block(null, [
+        m.global.set(PATH_LAST, k32(PATH.float)), m.global.set(STEP_LAST, k32(0)),
+        m.global.set(AT_LAST, m.i32.add(m.i32.load(4, 4, get(8)), m.i32.shl(get(9), k32(2)))),
+      ]),
+      m.block(null, [
+        m.global.set(PATH_LAST, k32(PATH.feedback)), m.global.set(STEP_LAST, m.i32.load(16, 4, get(8))),
+        m.global.set(AT_LAST, m.i32.add(m.i32.load(4, 4, get(8)), m.i32.mul(get(9), m.i32.load(16, 4, get(8))))),
+      ])),
   ]);
   // V = the last exchanged segment's E.
   const vreg: E[] = [];
@@ -234,7 +269,7 @@ export function fusedNest(c: EmitContext, n: Nest, frame: NestFrame, table: numb
       c.setX(n.Pe, m.i32.add(c.x(n.Pe), m.i32.mul(get(K), k32(n.es)))),
       // A and P as the last exchanged update leaves them (a pending update of an earlier loop is overwritten).
       ...(frame.pending ? [m.local.set(frame.pending.flag, k32(0))] : []),
-      m.call(FUSED_LAST, [k32(PATH.float), m.global.get(AT_LAST, i32), k32(0), k32(lanes), c.x(n.S)], c.B.none),
+      m.call(FUSED_LAST, [m.global.get(PATH_LAST, i32), m.global.get(AT_LAST, i32), m.global.get(STEP_LAST, i32), k32(lanes), c.x(n.S)], c.B.none),
     ])),
   ];
 }

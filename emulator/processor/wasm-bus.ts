@@ -71,7 +71,8 @@ export function writeBusTable(memory: WebAssembly.Memory, at: number, t: { rows:
   t.rows.forEach((r, i) => {
     const o = rowsAt + i * ROW_BYTES;
     [r.kind, r.base, r.bcol0, r.bcols, r.step, r.driver].forEach((v, k) => dv.setUint32(o + 4 * k, v >>> 0, true));
-    dv.setInt32(o + NEST_TABLE.fullEnd, r.kind === ROW_KIND.float && r.step === 4 ? Math.max(0, Math.min(r.bcols, t.columns.length - r.bcol0)) : 0, true);
+    const full = (r.kind === ROW_KIND.float && r.step === 4) || r.kind === ROW_KIND.floatRead;
+    dv.setInt32(o + NEST_TABLE.fullEnd, full ? Math.max(0, Math.min(r.bcols, t.columns.length - r.bcol0)) : 0, true);
   });
   // For the exchanged loops of fused-nest.ts: whether the float rows' weights are pairwise disjoint
   // and outside the table, and their span.
