@@ -106,7 +106,7 @@ function gatherChunk(Bn: typeof binaryen, m: binaryen.Module, p: number, step: n
  * chunk's lanes below n from memory, the rest 0; lanes past n are not read (one load per lane in
  * the chunk n ends in, none after it).
  */
-function rowChunk(c: { m: binaryen.Module; B: typeof binaryen }, k: number, addr: () => E, n: () => E, v: number): E {
+export function rowChunk(c: { m: binaryen.Module; B: typeof binaryen }, k: number, addr: () => E, n: () => E, v: number): E {
   const m = c.m, v128 = c.B.v128;
   const lane = (i: number) => m.local.set(v, m.v128.load32_lane(16 * k + 4 * i, 4, i, addr(), m.local.get(v, v128)));
   return m.if(m.i32.le_s(m.i32.const(4 * k + 4), n()), m.v128.load(16 * k, 4, addr()),
@@ -122,7 +122,7 @@ function rowChunk(c: { m: binaryen.Module; B: typeof binaryen }, k: number, addr
 }
 
 /** Stores the lanes of chunk k below n (rowChunk's lanes) of `value` (read as often as it has lanes stored: a local.get). */
-function rowChunkStore(c: EmitContext, k: number, addr: () => E, n: () => E, value: () => E): E {
+export function rowChunkStore(c: { m: binaryen.Module }, k: number, addr: () => E, n: () => E, value: () => E): E {
   const m = c.m;
   const lane = (i: number) => m.if(m.i32.lt_s(m.i32.const(4 * k + i), n()), m.v128.store32_lane(16 * k + 4 * i, 4, i, addr(), value()));
   return m.if(m.i32.le_s(m.i32.const(4 * k + 4), n()), m.v128.store(16 * k, 4, addr(), value()), m.block(null, [lane(0), lane(1), lane(2)]));

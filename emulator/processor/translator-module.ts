@@ -14,7 +14,7 @@ import type binaryen from 'binaryen';
 import type { DecodedInstruction, InstrDef } from '../../isa/types.js';
 import { staticJalrTarget, type Block, type ControlFlow } from './translator-blocks.js';
 import { fusedListing, listingLoopAt, type ListingLoop } from './fused-listing.js';
-import { addNestGlobal, nestAt, type Nest, type NestFrame } from './fused-nest.js';
+import { addNestGlobals, nestAt, type Nest, type NestFrame } from './fused-nest.js';
 import { settle, type LoopFrame, type PendingUpdate } from './fused-update.js';
 import { emitterFor, type EmitContext } from './translator-emit.js';
 import type { StateLayout } from './wasm-layout.js';
@@ -236,7 +236,7 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
         const n = nestAt(cfg, b, (x) => loops.has(x), L.vbytes / 4);
         if (n && n.blocks.every((x) => x.instrs.every((d) => spec.allowed(d.def)))) nests.set(b, n);
       }
-      if (nests.size) addNestGlobal(Bn, m);
+      if (nests.size) addNestGlobals(Bn, m);
       for (const n of nests.values()) loopLink.addFusedNest(Bn, m, L, n, { rows: spec.rows, lanes: L.vbytes / 4, chunks });
     }
     const L_NEST = L_LIST + (listings.size ? 3 : 0);
@@ -300,12 +300,14 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
           const maxPre = Math.max(...listing.blocks.map((b, i) => blockCycles[i] - spec.cost(b.instrs[b.instrs.length - 1].def)));
           code.push(...fusedListing(ctx, listing, { cyc: L_CYC, ins: L_INS, end: P_END, cycles: blockCycles, maxPre, temps: [L_LIST, L_LIST + 1, L_LIST + 2], counter: LISTED }));
         }
+        // A nest's code runs first; when it ran (local L_NEST + 2), the block's own code is skipped and control goes to the block after the nest.
         const nest = nests.get(block);
+        const nestCode: E[] = [];
         if (nest) {
           const ctx = context(Bn, m, spec, block.start, () => exitWith(STATUS.HOST, m.i32.const(block.start)), busInstrs, cached);
           const blockCycles = nest.blocks.map((b) => b.instrs.reduce((a, d) => a + spec.cost(d.def), 0)) as [number, number, number];
           const maxPre = Math.max(...nest.blocks.map((b, i) => blockCycles[i] - spec.cost(b.instrs[b.instrs.length - 1].def)));
-          code.push(...loopLink!.fusedNest!(ctx, nest, { cyc: L_CYC, ins: L_INS, end: P_END, cycles: blockCycles, maxPre, pending, temps: [L_NEST, L_NEST + 1, L_NEST + 2] }));
+          nestCode.push(...loopLink!.fusedNest!(ctx, nest, { cyc: L_CYC, ins: L_INS, end: P_END, cycles: blockCycles, maxPre, pending, temps: [L_NEST, L_NEST + 1, L_NEST + 2] }));
         }
         if (loops.has(block)) {
           const ctx = context(Bn, m, spec, block.start, () => exitWith(STATUS.HOST, m.i32.const(block.start)), busInstrs, cached);
@@ -361,7 +363,7 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
             code.push(m.if(m.local.get(t, i32), exitWith(STATUS.WAIT, m.i32.const((lastPc + 4) | 0), [m.i32.store(0, 4, m.i32.const(L.waitSteps), m.local.get(t, i32))])));
           }
         }
-        rblock.set(block, R.addBlock(m.block(null, code)));
+        rblock.set(block, R.addBlock(m.block(null, nest ? [...nestCode, m.if(m.i32.eqz(m.local.get(L_NEST + 2, i32)), m.block(null, code))] : code)));
       }
 
       for (const block of blocks) {
@@ -383,9 +385,12 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
             break;
           }
           case 'wait':
-          case 'fall':
+          case 'fall': {
+            const nest = nests.get(block);
+            if (nest) R.addBranch(from, goto(nest.blocks[2].end), m.local.get(L_NEST + 2, i32), 0);
             R.addBranch(from, goto(block.end), 0, 0);
             break;
+          }
           case 'host':
             break;
         }
