@@ -45,7 +45,7 @@ export const NEST_TABLE = {
 export interface Nest {
   blocks: [Block, Block, Block];
   V: number; Pe: number; oE: number; Q: number; Q0: number;
-  R: number; S: number; oR: number; oS: number; step: number; End: number; A: number; P: number;
+  R: number; S: number; oR: number; oS: number; step: number; End: number;
   C: number; cs: number; es: number; Cend: number;
 }
 
@@ -90,7 +90,7 @@ export function nestAt(cfg: ControlFlow, o: Block, isLoop: (b: Block) => boolean
   if (addC.imm < lanes || addPe.imm <= 0 || addPe.imm % 4 !== 0 || !cfg.byStart.has(t.end >>> 0)) return null;
   return {
     blocks: [o, l, t], V, Pe, oE: vld.imm, Q, Q0, R, S, oR: lwR.imm, oS: lwS.imm, step: l.instrs[6].imm, End,
-    A: vlds.rd, P: mul.rd, C, cs: addC.imm, es: addPe.imm, Cend,
+    C, cs: addC.imm, es: addPe.imm, Cend,
   };
 }
 
@@ -120,7 +120,7 @@ export function addNestGlobals(Bn: typeof binaryen, m: binaryen.Module): void {
 export function addFusedNest(Bn: typeof binaryen, m: binaryen.Module, L: StateLayout, n: Nest, table: number, o: { rows: number; lanes: number; chunks: number }): void {
   const i32 = Bn.i32, v128 = Bn.v128;
   // Params 0 q0, 1 n, 2 c0, 3 J, 4 pe; locals 5 i, 6 lanes of the last segment, 7 row, 8 rec,
-  // 9 off, 10 at, 11 j, 12 ea, 13 kind / stride (i32); 14 s splat, 15 w, 16 any NaN, 17 partial chunk (v128).
+  // 9 off, 10 at, 11 segments left, 12 ea, 13 kind (i32); 14 s splat, 15 w, 16 any NaN, 17 partial chunk (v128).
   const get = (i: number) => m.local.get(i, i32);
   const set = (i: number, e: E) => m.local.set(i, e);
   const k32 = (v: number) => m.i32.const(v | 0);

@@ -249,6 +249,11 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
       loopLink!.addFusedLast!(Bn, m, L, A, P, Ev);
     }
 
+    /** Cycles of each of three blocks and the largest of their budget tests' costs (all but the last instruction). */
+    const blockCosts = (blocks: [Block, Block, Block]): { cycles: [number, number, number]; maxPre: number } => {
+      const cycles = blocks.map((b) => b.instrs.reduce((a, d) => a + spec.cost(d.def), 0)) as [number, number, number];
+      return { cycles, maxPre: Math.max(...blocks.map((b, i) => cycles[i] - spec.cost(b.instrs[b.instrs.length - 1].def))) };
+    };
     const exitWith = (status: number, pc: E | null, extra: E[] = []) =>
       m.block(null, [...extra, ...(pc !== null ? [lset(L_PC, pc)] : []), lset(L_STATUS, m.i32.const(status)), m.br('exit')]);
     const addCounts = (cycles: number, instrs: number): E[] => {
@@ -296,18 +301,14 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
         const listing = listings.get(block);
         if (listing) {
           const ctx = context(Bn, m, spec, block.start, () => exitWith(STATUS.HOST, m.i32.const(block.start)), busInstrs, cached);
-          const blockCycles = listing.blocks.map((b) => b.instrs.reduce((a, d) => a + spec.cost(d.def), 0)) as [number, number, number];
-          const maxPre = Math.max(...listing.blocks.map((b, i) => blockCycles[i] - spec.cost(b.instrs[b.instrs.length - 1].def)));
-          code.push(...fusedListing(ctx, listing, { cyc: L_CYC, ins: L_INS, end: P_END, cycles: blockCycles, maxPre, temps: [L_LIST, L_LIST + 1, L_LIST + 2], counter: LISTED }));
+          code.push(...fusedListing(ctx, listing, { cyc: L_CYC, ins: L_INS, end: P_END, ...blockCosts(listing.blocks), temps: [L_LIST, L_LIST + 1, L_LIST + 2], counter: LISTED }));
         }
         // A nest's code runs first; when it ran (local L_NEST + 2), the block's own code is skipped and control goes to the block after the nest.
         const nest = nests.get(block);
         const nestCode: E[] = [];
         if (nest) {
           const ctx = context(Bn, m, spec, block.start, () => exitWith(STATUS.HOST, m.i32.const(block.start)), busInstrs, cached);
-          const blockCycles = nest.blocks.map((b) => b.instrs.reduce((a, d) => a + spec.cost(d.def), 0)) as [number, number, number];
-          const maxPre = Math.max(...nest.blocks.map((b, i) => blockCycles[i] - spec.cost(b.instrs[b.instrs.length - 1].def)));
-          nestCode.push(...loopLink!.fusedNest!(ctx, nest, { cyc: L_CYC, ins: L_INS, end: P_END, cycles: blockCycles, maxPre, pending, temps: [L_NEST, L_NEST + 1, L_NEST + 2] }));
+          nestCode.push(...loopLink!.fusedNest!(ctx, nest, { cyc: L_CYC, ins: L_INS, end: P_END, ...blockCosts(nest.blocks), pending, temps: [L_NEST, L_NEST + 1, L_NEST + 2] }));
         }
         if (loops.has(block)) {
           const ctx = context(Bn, m, spec, block.start, () => exitWith(STATUS.HOST, m.i32.const(block.start)), busInstrs, cached);

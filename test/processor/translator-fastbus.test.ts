@@ -193,6 +193,16 @@ function imagePair(image: ChipImage, core: number, countFusedPaths = false) {
   };
 }
 
+/** le.s's loop over the listed rows (s8 from s7 to s10; rows and factors in pairs) for the segment at column t6, E in v2. */
+const ROW_LOOP = `8: lw s9, 0(s8)
+  lw t1, 4(s8)
+  vlds.f v4, s9, t6
+  vmuls.f v5, v2, t1
+  vadd.f v4, v4, v5
+  vsts.f v4, s9, t6
+  addi s8, s8, 8
+  bltu s8, s10, 8b`;
+
 /** Firmware that reads (and writes back) every row segment, every column's observables and parameters, every row driver. */
 function sweepSource(chip: ChipSpecT): string {
   const f = chip.weights.kind === 'float32';
@@ -263,14 +273,7 @@ _start:
   li t6, 0
 2: vadc.f v2, 3, t6
   mv s8, s7
-8: lw s9, 0(s8)
-  lw t1, 4(s8)
-  vlds.f v4, s9, t6
-  vmuls.f v5, v2, t1
-  vadd.f v4, v4, v5
-  vsts.f v4, s9, t6
-  addi s8, s8, 8
-  bltu s8, s10, 8b
+${ROW_LOOP}
   addi t6, t6, ${o.colStep}
   li t2, ${o.columns}
   blt t6, t2, 2b
@@ -373,14 +376,7 @@ ${list}
 outer:
 7: vld v2, 0(t5)
   mv s8, s7
-8: lw s9, 0(s8)
-  lw t1, 4(s8)
-  vlds.f v4, s9, t6
-  vmuls.f v5, v2, t1
-  vadd.f v4, v4, v5
-  vsts.f v4, s9, t6
-  addi s8, s8, 8
-  bltu s8, s10, 8b
+${ROW_LOOP}
   addi t6, t6, ${o.colStep}
   addi t5, t5, 128
   blt t6, a7, 7b
