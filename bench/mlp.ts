@@ -4,6 +4,7 @@
  * 1, 0.2, 0.1, weights and biases N(0, 0.05^2)) as an EmulatorModel, and its dense random data.
  * The native baseline (bench/native/le_step.c) builds the same network from its own seeded draws.
  */
+import { copyInput, loadDataset } from '../cli/datasets.js';
 import { Rng } from '../common/random.js';
 import { toHardwareLayout, type EmulatorModel, type ModelPopulation } from '../emulator/model.js';
 
@@ -13,6 +14,9 @@ export const MLP_SIZES: readonly number[] = [784, 300, 100, 10];
 export const MLP_DT_MS = 0.01;
 /** Steps per presented sample (T_pres = 1 ms). */
 export const MLP_STEPS_PER_SAMPLE = 100;
+
+/** Training images the MNIST benchmarks and their native baseline cycle through (full suite, --quick). */
+export const MNIST_BANK = { full: 50, quick: 10 } as const;
 
 /** The benchmark MLP as an EmulatorModel (population 0 the input, the last the output). */
 export function mlpModel(seed = 1, sizes: readonly number[] = MLP_SIZES): EmulatorModel {
@@ -65,4 +69,20 @@ export function denseSamples(count: number, inputSize: number, outputSize: numbe
   const y = new Float32Array(count * outputSize);
   for (let s = 0; s < count; s++) y[s * outputSize + rng.int(outputSize)] = 1;
   return { x, y };
+}
+
+/** count MNIST training images as lechip train scales them, or null without the data files. */
+export function mnistSamples(count: number): { x: Float32Array; y: Float32Array } | null {
+  try {
+    const d = loadDataset('mnist', { inputSize: 784, outputSize: 10, samples: count, test: 1 });
+    const x = new Float32Array(count * 784);
+    const y = new Float32Array(count * 10);
+    for (let i = 0; i < count; i++) {
+      copyInput(d.train, 784, i, x, i * 784);
+      y.set(d.train.targets.subarray(i * 10, (i + 1) * 10), i * 10);
+    }
+    return { x, y };
+  } catch {
+    return null;
+  }
 }

@@ -32,6 +32,8 @@ export interface NativeBenchOutput {
   steps_per_sample: number;
   runs: number;
   seed: number;
+  /** Samples in the input bank (64 random dense ones, or the --inputs file's). */
+  bank: number;
   forward_steps_per_s: number[];
   train_steps_per_s: number[];
   layout: string;
@@ -129,6 +131,8 @@ export interface NativeBenchOptions {
   seed?: number;
   /** Which kinds to time (default both, alternating per run). */
   mode?: 'forward' | 'train' | 'both';
+  /** A file of samples instead of random dense inputs: float32, per sample the inputs then the targets. */
+  inputs?: string;
 }
 
 /** Builds (or reuses) the baseline and runs its benchmark mode: forward and/or train steps/s per run. */
@@ -141,6 +145,7 @@ export function runNativeBench(opts: NativeBenchOptions = {}, build: NativeBuild
     '--steps-per-sample', String(opts.stepsPerSample ?? 100),
     '--seed', String(opts.seed ?? 1),
     '--mode', opts.mode ?? 'both',
+    ...(opts.inputs ? ['--inputs', opts.inputs] : []),
   ];
   const line = runNativeBinary(build, args).trim().split('\n').pop() ?? '';
   const out = JSON.parse(line) as NativeBenchOutput;

@@ -74,7 +74,8 @@ export function selectBenchmarks(all: readonly Benchmark[], filter?: string): Be
 }
 
 function sameWork(a: Benchmark, b: Benchmark): boolean {
-  return a.kind === b.kind && a.sizes !== undefined && b.sizes !== undefined && a.sizes.join(',') === b.sizes.join(',');
+  return a.kind === b.kind && a.sizes !== undefined && b.sizes !== undefined && a.sizes.join(',') === b.sizes.join(',')
+    && (a.inputs ?? 'dense') === (b.inputs ?? 'dense');
 }
 
 /** Speedups of the physical presets, for the emulated-acceleration columns. */

@@ -50,6 +50,8 @@ export interface Benchmark {
   implementation: BenchImplementation;
   /** Layer sizes of a step benchmark: its FLOP count and the baselines its ratios use. */
   sizes?: readonly number[];
+  /** The inputs it steps on (default dense): its ratios use baselines on the same inputs. */
+  inputs?: 'dense' | 'mnist';
   /** Euler step, biological ms (step benchmarks). */
   dt_ms?: number;
   /** Speedup of the emulated chip (step benchmarks; the ideal preset's). */

@@ -26,10 +26,11 @@
  *
  * Modes of the driver:
  *   le_step [--sizes 784,300,100,10] [--acts hardsigmoid,hardsigmoid,linear] [--steps N] [--runs R]
- *           [--steps-per-sample S] [--seed K] [--mode forward|train|both]
+ *           [--steps-per-sample S] [--seed K] [--mode forward|train|both] [--inputs FILE]
  *       after a short training warm-up, runs N forward-only steps and N training steps on random
- *       data (dense inputs in [0, 1), a new sample every S steps), R times, and prints one JSON
- *       line with steps/s per run.
+ *       data (dense inputs in [0, 1), a new sample every S steps) or on the samples of FILE
+ *       (float32: per sample the inputs, then the targets), R times, and prints one JSON line with
+ *       steps/s per run.
  *   le_step --check FILE [--out FILE]
  *       steps a network given in the text format below and writes its trajectory (see writeTrace).
  *   le_step --mnist DIR [--epochs E] [--train N] [--test N] [--eta X] [--steps-per-sample S] [--seed K]
@@ -356,20 +357,42 @@ static const char *act_name(int a) { return a == ACT_TANH ? "tanh" : a == ACT_HA
 /* ---------------------------------------------------------------------------------------------- */
 /* Benchmark mode. */
 
-/* kinds: 1 forward, 2 train, 3 both (alternating per run). */
-static int bench(int L, const int *sizes, const int *acts, long steps, int runs, int sps, uint64_t seed, int kinds) {
+/* kinds: 1 forward, 2 train, 3 both (alternating per run); inputs: a bank file or NULL (random dense). */
+static int bench(int L, const int *sizes, const int *acts, long steps, int runs, int sps, uint64_t seed, int kinds, const char *inputs) {
   Net net;
   net_init(&net, L, sizes);
   net.dt = 0.01f; net.beta = 0.1f; net.eta = 0.5f;
   for (int l = 1; l <= L; l++) net_set_layer(&net, l, acts[l], 20.0f, 20.0f, l == 1 ? 1.0f : l == 2 ? 0.2f : 0.1f);
   rng_state = seed;
   net_randomise(&net, 0.05);
-  // A bank of random dense inputs in [0, 1) and one-hot targets; a new sample every `sps` steps.
-  const int bank = 64;
-  float *xs = falloc((size_t)bank * sizes[0]), *ys = falloc((size_t)bank * sizes[L]);
-  for (int s = 0; s < bank; s++) {
-    for (int k = 0; k < sizes[0]; k++) xs[(size_t)s * sizes[0] + k] = (float)rng_uniform();
-    ys[(size_t)s * sizes[L] + (rng_next() % sizes[L])] = 1.0f;
+  // A bank of inputs and targets, a new sample every `sps` steps: random dense inputs in [0, 1)
+  // with one-hot targets, or the samples of an --inputs file (float32 little-endian, per sample
+  // sizes[0] inputs then sizes[L] targets; the bench's MNIST images).
+  int bank = 64;
+  float *xs, *ys;
+  if (inputs) {
+    FILE *f = fopen(inputs, "rb");
+    if (!f) die("--inputs: cannot open the file");
+    fseek(f, 0, SEEK_END);
+    const long bytes = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    const long per = 4L * (sizes[0] + sizes[L]);
+    if (bytes <= 0 || bytes % per != 0) die("--inputs: the file is not whole samples of float32 inputs and targets for --sizes");
+    bank = (int)(bytes / per);
+    xs = falloc((size_t)bank * sizes[0]);
+    ys = falloc((size_t)bank * sizes[L]);
+    for (int s = 0; s < bank; s++) {
+      if (fread(xs + (size_t)s * sizes[0], 4, sizes[0], f) != (size_t)sizes[0] || fread(ys + (size_t)s * sizes[L], 4, sizes[L], f) != (size_t)sizes[L])
+        die("--inputs: short read");
+    }
+    fclose(f);
+  } else {
+    xs = falloc((size_t)bank * sizes[0]);
+    ys = falloc((size_t)bank * sizes[L]);
+    for (int s = 0; s < bank; s++) {
+      for (int k = 0; k < sizes[0]; k++) xs[(size_t)s * sizes[0] + k] = (float)rng_uniform();
+      ys[(size_t)s * sizes[L] + (rng_next() % sizes[L])] = 1.0f;
+    }
   }
   double *fw = calloc(runs, sizeof(double)), *tr = calloc(runs, sizeof(double));
   for (int mode = -1; mode < 2 * runs; mode++) {
@@ -396,8 +419,8 @@ static int bench(int L, const int *sizes, const int *acts, long steps, int runs,
   for (int l = 0; l <= L; l++) printf("%s%d", l ? "," : "", sizes[l]);
   printf("],\"activations\":[");
   for (int l = 1; l <= L; l++) printf("%s\"%s\"", l > 1 ? "," : "", act_name(acts[l]));
-  printf("],\"steps\":%ld,\"steps_per_sample\":%d,\"runs\":%d,\"seed\":%llu,\"forward_steps_per_s\":[", steps, sps, runs,
-         (unsigned long long)seed);
+  printf("],\"steps\":%ld,\"steps_per_sample\":%d,\"runs\":%d,\"seed\":%llu,\"bank\":%d,\"forward_steps_per_s\":[", steps, sps, runs,
+         (unsigned long long)seed, bank);
   for (int i = 0; i < runs && (kinds & 1); i++) printf("%s%.1f", i ? "," : "", fw[i]);
   printf("],\"train_steps_per_s\":[");
   for (int i = 0; i < runs && (kinds & 2); i++) printf("%s%.1f", i ? "," : "", tr[i]);
@@ -607,7 +630,7 @@ int main(int argc, char **argv) {
   float eta = 0.5f;
   uint64_t seed = 1;
   int kinds = 3;
-  const char *check_in = NULL, *check_out = NULL, *mnist_dir = NULL;
+  const char *check_in = NULL, *check_out = NULL, *mnist_dir = NULL, *inputs = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -633,6 +656,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--check")) { NEED(); check_in = v; }
     else if (!strcmp(a, "--out")) { NEED(); check_out = v; }
     else if (!strcmp(a, "--mnist")) { NEED(); mnist_dir = v; }
+    else if (!strcmp(a, "--inputs")) { NEED(); inputs = v; }
     else if (!strcmp(a, "--epochs")) { NEED(); epochs = atoi(v); }
     else if (!strcmp(a, "--train")) { NEED(); ntrain = atoi(v); }
     else if (!strcmp(a, "--test")) { NEED(); ntest = atoi(v); }
@@ -647,5 +671,5 @@ int main(int argc, char **argv) {
   if (acts_given && acts_given != L) die("--acts needs one activation per non-input layer");
   if (!acts_given && L != 3)
     for (int l = 1; l <= L; l++) acts[l] = l == L ? ACT_LINEAR : ACT_HARDSIGMOID;
-  return bench(L, sizes, acts, steps, runs, sps, seed, kinds);
+  return bench(L, sizes, acts, steps, runs, sps, seed, kinds, inputs);
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../common/random.js';
 import { ReferenceModel } from '../../emulator/reference.js';
@@ -102,5 +105,24 @@ describe.skipIf(!hasCompiler)('native C baseline (bench/native/le_step.c)', () =
     expect(out.forward_steps_per_s).toHaveLength(2);
     expect(out.train_steps_per_s).toHaveLength(2);
     for (const v of [...out.forward_steps_per_s, ...out.train_steps_per_s]) expect(v).toBeGreaterThan(0);
+  });
+
+  it('benchmark mode steps on the samples of an --inputs file, and refuses one that is not whole samples', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lechip-native-'));
+    try {
+      const sizes = [20, 10, 5];
+      const per = sizes[0] + sizes[2];
+      const bank = new Float32Array(3 * per).map((_, i) => (i % per < sizes[0] && i % 3 === 0 ? 0.5 : 0));
+      const file = join(dir, 'bank.f32');
+      writeFileSync(file, new Uint8Array(bank.buffer));
+      const out = runNativeBench({ steps: 200, runs: 1, sizes, stepsPerSample: 50, inputs: file });
+      if (isSkipped(out)) throw new Error(out.skipped);
+      expect(out.bank).toBe(3);
+      expect(out.train_steps_per_s[0]).toBeGreaterThan(0);
+      writeFileSync(file, new Uint8Array(bank.buffer, 0, 4 * per + 8));
+      expect(() => runNativeBench({ steps: 200, runs: 1, sizes, stepsPerSample: 50, inputs: file })).toThrow(/--inputs: the file is not whole samples/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

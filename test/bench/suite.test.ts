@@ -78,13 +78,31 @@ describe('summarise and ratios', () => {
     expect(results[3].ratio_vs_native).toBeNull();
   });
 
+  it('a benchmark on MNIST inputs divides by the native baseline on MNIST inputs, not the dense one', () => {
+    const mnist = <T extends Benchmark>(b: T): T => ({ ...b, inputs: 'mnist' });
+    const bs = [
+      fake('n-train', 'native', 'train', { unit: 'steps/s', values: [] }),
+      mnist(fake('n-train-mnist', 'native', 'train', { unit: 'steps/s', values: [] })),
+      fake('r-train', 'reference', 'train', { unit: 'steps/s', values: [] }),
+      fake('f-train', 'firmware', 'train', { unit: 'steps/s', values: [] }),
+      mnist(fake('f-train-mnist', 'firmware', 'train', { unit: 'steps/s', values: [] })),
+    ];
+    const values = [[40_000], [100_000], [1_000], [10_000], [30_000]];
+    const results = bs.map((b, i) => summarise(b, { unit: 'steps/s', values: values[i] }));
+    fillRatios(results, bs);
+    expect(results[3].ratio_vs_native).toBe(0.25);
+    expect(results[4].ratio_vs_native).toBe(0.3);
+    // No reference on MNIST inputs in the set.
+    expect(results[4].ratio_vs_reference).toBeNull();
+  });
+
   it('a filter keeps the baselines its ratios need', () => {
     const all = listBenchmarks();
     const names = selectBenchmarks(all, 'le-mlp-784-300-100-10-train').map((b) => b.name);
     // (the two-thread and firmware benchmarks match the filter too; their baselines are already in)
     expect(names).toEqual([
-      'le-mlp-784-300-100-10-native-train', 'le-mlp-784-300-100-10-reference-train', 'le-mlp-784-300-100-10-train',
-      'le-mlp-784-300-100-10-train-2threads',
+      'le-mlp-784-300-100-10-native-train', 'le-mlp-784-300-100-10-native-train-mnist', 'le-mlp-784-300-100-10-reference-train',
+      'le-mlp-784-300-100-10-train', 'le-mlp-784-300-100-10-train-2threads',
       'le-mlp-784-300-100-10-train-firmware-translated', 'le-mlp-784-300-100-10-train-firmware-translated-mnist',
       'le-mlp-784-300-100-10-train-firmware-interpreted', 'le-mlp-784-300-100-10-train-bss2-6bit-mismatch',
       'le-mlp-784-300-100-10-train-bss2-6bit-mismatch-kernel',
