@@ -14,9 +14,11 @@
 //            translator's (fused-nest.ts NEST_TABLE: float rows disjoint, their span)
 //   row      (32 bytes) +0 kind, +4 address of the value at column bcol0, +8 bcol0, +12 bcols,
 //            +16 bytes from one column to the next, +20 address of the row driver value (0: none),
-//            +24 the translator's (fused-nest.ts NEST_TABLE.fullEnd)
+//            +24 the translator's (fused-nest.ts NEST_TABLE.fullEnd), +28 run: how many rows from
+//            this one on have their row driver values at consecutive addresses (0 when it has none)
 //   column   (32 bytes) +0..+20 addresses of r, u, r', e, diff, basal of its neuron (0: none),
-//            +24 address of its bias (soma columns; 0: none)
+//            +24 address of its bias (soma columns; 0: none), +28 run: how many columns from this
+//            one on have each of those seven at consecutive addresses (or all 0)
 // Float values are copied as bits.
 
 /** Row kinds of the table. */
@@ -28,6 +30,10 @@ export const PBUS_ROW_HOST: i32 = 3; // read and written by the host
 export const PBUS_HEADER_BYTES: i32 = 64;
 export const PBUS_ROW_BYTES: i32 = 32;
 export const PBUS_COL_BYTES: i32 = 32;
+
+/** Offset of a row's and a column's run (consecutive addresses from it on; the table's comment). */
+// @ts-ignore: decorator
+@inline const RUN: usize = 28;
 
 // @ts-ignore: decorator
 @inline
@@ -144,6 +150,13 @@ function putLane(dst: usize, i: i32, laneBits: i32, v: i32): void {
 /** vadc.f: lane i = observable `kind` of column col0 + i (exact float32); lanes past the last column read 0. */
 export function pbus_adc_f(t: usize, kind: i32, col0: u32, lanes: i32, dst: usize): void {
   const n = covered(col0, lanes, load<i32>(t, 4));
+  if (n == lanes && lanes <= load<i32>(colRecord(t, col0), RUN)) {
+    // Consecutive addresses: one copy (or zeros) instead of a lookup per lane.
+    const a = <usize>load<u32>(colRecord(t, col0) + (<usize>kind << 2));
+    if (a) memory.copy(dst, a, <usize>lanes << 2);
+    else memory.fill(dst, 0, <usize>lanes << 2);
+    return;
+  }
   for (let i = 0; i < lanes; i++) {
     const v: f32 = i < n ? analog(load<u32>(colRecord(t, col0 + <u32>i) + (<usize>kind << 2))) : 0;
     store<f32>(dst + (<usize>i << 2), v);
@@ -162,6 +175,10 @@ export function pbus_adc_i(t: usize, kind: i32, col0: u32, lanes: i32, dst: usiz
 /** vrowd.f: lane i = the value on the row driver of row row0 + i; lanes past the last row read 0. */
 export function pbus_rowd_f(t: usize, row0: u32, lanes: i32, dst: usize): void {
   const n = covered(row0, lanes, load<i32>(t, 0));
+  if (n == lanes && lanes <= load<i32>(rowRecord(t, row0), RUN)) {
+    memory.copy(dst, <usize>load<u32>(rowRecord(t, row0), 20), <usize>lanes << 2);
+    return;
+  }
   for (let i = 0; i < lanes; i++) {
     const v: f32 = i < n ? analog(load<u32>(rowRecord(t, row0 + <u32>i), 20)) : 0;
     store<f32>(dst + (<usize>i << 2), v);
@@ -181,6 +198,12 @@ export function pbus_rowd_i(t: usize, row0: u32, lanes: i32, dst: usize, laneBit
 export function pbus_ldp_f(t: usize, sel: i32, col0: u32, lanes: i32, dst: usize): i32 {
   if (sel != 0) return 1;
   const n = covered(col0, lanes, load<i32>(t, 4));
+  if (n == lanes && lanes <= load<i32>(colRecord(t, col0), RUN)) {
+    const a = <usize>load<u32>(colRecord(t, col0), 24);
+    if (a) memory.copy(dst, a, <usize>lanes << 2);
+    else memory.fill(dst, 0, <usize>lanes << 2);
+    return 0;
+  }
   for (let i = 0; i < lanes; i++) {
     const v: f32 = i < n ? analog(load<u32>(colRecord(t, col0 + <u32>i), 24)) : 0;
     store<f32>(dst + (<usize>i << 2), v);
@@ -192,6 +215,11 @@ export function pbus_ldp_f(t: usize, sel: i32, col0: u32, lanes: i32, dst: usize
 export function pbus_stp_f(t: usize, sel: i32, col0: u32, lanes: i32, src: usize): i32 {
   if (sel != 0) return 1;
   const n = covered(col0, lanes, load<i32>(t, 4));
+  if (n == lanes && lanes <= load<i32>(colRecord(t, col0), RUN)) {
+    const a = <usize>load<u32>(colRecord(t, col0), 24);
+    if (a) memory.copy(a, src, <usize>lanes << 2);
+    return 0;
+  }
   for (let i = 0; i < n; i++) {
     const a = load<u32>(colRecord(t, col0 + <u32>i), 24);
     if (a) store<u32>(<usize>a, load<u32>(src + (<usize>i << 2)));

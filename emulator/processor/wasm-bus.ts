@@ -32,6 +32,8 @@ export { fusedPathCounts, ROW_KIND };
 /** Record sizes of kernels/bus.ts (row kinds and the header: fused-update.ts). */
 const ROW_BYTES = 32;
 const COL_BYTES = 32;
+/** Row and column record +28: the run of consecutive addresses from the record on (kernels/bus.ts RUN). */
+const RUN = 28;
 
 /** One array row of a table. */
 export interface RowRecord {
@@ -87,6 +89,20 @@ export function writeBusTable(memory: WebAssembly.Memory, at: number, t: { rows:
     for (let k = 0; k < 6; k++) dv.setUint32(o + 4 * k, c.obs[k] >>> 0, true);
     dv.setUint32(o + 24, c.bias >>> 0, true);
   });
+  // Runs (+28 of a row and a column record): how many records from this one on have their
+  // addresses one float apart, so that a whole vector read or write is one copy (kernels/bus.ts).
+  const next = (a: number, b: number) => (a === 0 ? b === 0 : b === a + 4);
+  for (let i = t.rows.length - 1, run = 0; i >= 0; i--) {
+    const d = t.rows[i].driver;
+    run = d === 0 ? 0 : i + 1 < t.rows.length && t.rows[i + 1].driver === d + 4 ? run + 1 : 1;
+    dv.setInt32(rowsAt + i * ROW_BYTES + RUN, run, true);
+  }
+  for (let i = t.columns.length - 1, run = 0; i >= 0; i--) {
+    const c = t.columns[i], d = t.columns[i + 1];
+    const joins = d !== undefined && c.obs.slice(0, 6).every((a, k) => next(a >>> 0, d.obs[k] >>> 0)) && next(c.bias >>> 0, d.bias >>> 0);
+    run = joins ? run + 1 : 1;
+    dv.setInt32(colsAt + i * COL_BYTES + RUN, run, true);
+  }
 }
 
 /** Allocates from kernel memory only if it needs no growth (growing would detach the views the engine and its buses hold). */
