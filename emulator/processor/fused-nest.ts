@@ -22,6 +22,7 @@
  * A and P of the last update (FUSED_LAST).
  */
 import type binaryen from 'binaryen';
+import { CANONICAL_NAN } from '../../isa/table.js';
 import type { Block, ControlFlow } from './translator-blocks.js';
 import type { EmitContext } from './translator-emit.js';
 import { FUSED_LAST, HEADER_BYTES, PATH, ROW_KIND, rowChunk, rowChunkStore } from './fused-update.js';
@@ -132,15 +133,17 @@ export function addFusedNest(Bn: typeof binaryen, m: binaryen.Module, L: StateLa
   // Column offset of the last segment in the row's block; its lanes: min(lanes, fullEnd - that).
   const lastOff = () => m.i32.add(get(9), m.i32.mul(m.i32.sub(get(3), k32(1)), k32(n.cs)));
   const lastLanes = () => m.select(m.i32.lt_s(m.i32.sub(fullEnd(), lastOff()), k32(o.lanes)), m.i32.sub(fullEnd(), lastOff()), k32(o.lanes));
-  const decode = (): E[] => [set(7, m.i32.load(mem + n.oR, 4, entry())), set(8, rec(get(7))), set(9, m.i32.sub(get(2), m.i32.load(8, 4, get(8))))];
+  // Entry i's row (7), its record (8) and the column offset in its block (9).
+  const loadRow = () => set(7, m.i32.load(mem + n.oR, 4, entry()));
+  const decodeRest = (): E[] => [set(8, rec(get(7))), set(9, m.i32.sub(get(2), m.i32.load(8, 4, get(8))))];
+  const decode = (): E[] => [loadRow(), ...decodeRest()];
   // Pass 1: every listed row a float or transpose feedback row holding all lanes of every segment but the last and some of the last.
   const check = m.block(null, [
     set(5, k32(0)),
     m.loop('check', m.block(null, [
-      set(7, m.i32.load(mem + n.oR, 4, entry())),
+      loadRow(),
       m.if(m.i32.ge_u(get(7), k32(o.rows)), m.return(k32(0))),
-      set(8, rec(get(7))),
-      set(9, m.i32.sub(get(2), m.i32.load(8, 4, get(8)))),
+      ...decodeRest(),
       set(13, m.i32.load(0, 4, get(8))),
       m.if(m.i32.or(
         m.i32.and(m.i32.ne(get(13), k32(ROW_KIND.float)), m.i32.ne(get(13), k32(ROW_KIND.floatRead))),
@@ -154,20 +157,20 @@ export function addFusedNest(Bn: typeof binaryen, m: binaryen.Module, L: StateLa
   // One segment of a float row at `at` with E at `ea`: all lanes, or (partial) the lanes below local 6.
   const segment = (partial: boolean): E[] => {
     const at = () => get(10), nl = () => get(6);
+    const w = () => m.local.get(15, v128);
+    const read = (k: number) => (partial ? rowChunk(c, k, at, nl, 17) : m.v128.load(16 * k, 4, at()));
+    const write = (k: number, value: () => E) => (partial ? rowChunkStore(c, k, at, nl, value) : m.v128.store(16 * k, 4, at(), value()));
+    // A NaN sum: its lanes become the canonical NaN, as vmuls.f and vadd.f leave them.
+    const canonical = () => m.v128.bitselect(m.i32x4.splat(k32(CANONICAL_NAN)), w(), m.f32x4.ne(w(), w()));
     const out: E[] = [m.local.set(16, m.v128.const(new Array(16).fill(0)))];
     const fix: E[] = [];
     for (let k = 0; k < o.chunks; k++) {
-      const w = partial ? rowChunk(c, k, at, nl, 17) : m.v128.load(16 * k, 4, at());
       out.push(
-        m.local.set(15, m.f32x4.add(w, m.f32x4.mul(m.v128.load(mem + 16 * k, 4, get(12)), m.local.get(14, v128)))),
-        partial ? rowChunkStore(c, k, at, nl, () => m.local.get(15, v128)) : m.v128.store(16 * k, 4, at(), m.local.get(15, v128)),
-        m.local.set(16, m.v128.or(m.local.get(16, v128), m.f32x4.ne(m.local.get(15, v128), m.local.get(15, v128)))),
+        m.local.set(15, m.f32x4.add(read(k), m.f32x4.mul(m.v128.load(mem + 16 * k, 4, get(12)), m.local.get(14, v128)))),
+        write(k, w),
+        m.local.set(16, m.v128.or(m.local.get(16, v128), m.f32x4.ne(w(), w()))),
       );
-      // A NaN sum: its lanes become the canonical NaN, as vmuls.f and vadd.f leave them.
-      const back = partial ? rowChunk(c, k, at, nl, 17) : m.v128.load(16 * k, 4, at());
-      fix.push(m.local.set(15, back), partial
-        ? rowChunkStore(c, k, at, nl, () => m.v128.bitselect(m.i32x4.splat(k32(0x7fc00000)), m.local.get(15, v128), m.f32x4.ne(m.local.get(15, v128), m.local.get(15, v128))))
-        : m.v128.store(16 * k, 4, at(), m.v128.bitselect(m.i32x4.splat(k32(0x7fc00000)), m.local.get(15, v128), m.f32x4.ne(m.local.get(15, v128), m.local.get(15, v128)))));
+      fix.push(m.local.set(15, read(k)), write(k, canonical));
     }
     return [...out, m.if(m.v128.any_true(m.local.get(16, v128)), m.block(null, fix))];
   };
@@ -240,7 +243,9 @@ export function fusedNest(c: EmitContext, n: Nest, frame: NestFrame, table: numb
   const [cO, cL, cT] = frame.cycles;
   const [nO, nL, nT] = n.blocks.map((b) => b.instrs.length);
   const perSeg = () => m.f64.add(kf(cO + cT), m.f64.mul(u(get(N)), kf(cL)));
-  // Segments from C (the outer loop goes on while C < Cend; at least one), rows per segment (the row loop's iterations).
+  // Segments from C (the outer loop goes on while C < Cend; at least one), rows per segment (the
+  // row loop's iterations). Where the rounding up wraps (a range within a step of 2^32), the count
+  // is 0 and the memory conditions below reject it.
   const segments = m.select(m.i32.lt_s(c.x(n.C), c.x(n.Cend)),
     m.i32.div_u(m.i32.add(m.i32.sub(c.x(n.Cend), c.x(n.C)), k32(n.cs - 1)), k32(n.cs)), k32(1));
   const listed = m.i32.div_u(m.i32.add(m.i32.sub(c.x(n.End), c.x(n.Q0)), k32(n.step - 1)), k32(n.step));

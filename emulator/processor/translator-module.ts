@@ -231,7 +231,7 @@ function build(Bn: B, spec: ModuleSpec, withHot: boolean): BuiltModule {
     const L_LIST = L_MORE + (pending ? 10 : 0);
     // Segment loops around the fused row loops (fused-nest.ts), three locals of their own after the listings'.
     const nests = new Map<Block, Nest>();
-    if (loopLink?.fusedNest && loopLink.addFusedNest && !process.env.LECHIP_TRANSLATOR_NO_NEST) {
+    if (loopLink?.fusedNest && loopLink.addFusedNest) {
       for (const b of cfg.blocks) {
         const n = nestAt(cfg, b, (x) => loops.has(x), L.vbytes / 4);
         if (n && n.blocks.every((x) => x.instrs.every((d) => spec.allowed(d.def)))) nests.set(b, n);

@@ -222,15 +222,17 @@ export function kernelBusLink(
       }
     },
   };
-  // LECHIP_TRANSLATOR_NO_FUSE / _NO_LOOP turn the fused update / the fused row loop off (A/B runs).
+  // LECHIP_TRANSLATOR_NO_FUSE / _NO_LOOP / _NO_NEST turn the fused update / the fused row loop / the exchanged loops off (A/B runs).
   const count = opts.countFusedPaths ?? false;
   if (!process.env.LECHIP_TRANSLATOR_NO_FUSE) {
     link.fuseRowUpdate = (c, ds, unfused, pending) => fusedRowUpdate(c, ds, table, unfused, pending, count);
     if (!process.env.LECHIP_TRANSLATOR_NO_LOOP) {
       link.fusedLoop = (c, ds, frame) => fusedLoop(c, ds, frame, table, count);
       link.addFusedLast = addFusedLast;
-      link.fusedNest = (c, n, frame) => fusedNest(c, n, frame, table);
-      link.addFusedNest = (Bn, m, L, n, o) => addFusedNest(Bn, m, L, n, table, o);
+      if (!process.env.LECHIP_TRANSLATOR_NO_NEST) {
+        link.fusedNest = (c, n, frame) => fusedNest(c, n, frame, table);
+        link.addFusedNest = (Bn, m, L, n, o) => addFusedNest(Bn, m, L, n, table, o);
+      }
     }
   }
   // Writes the kernels dropped on transpose feedback rows go to the bus's counter, as CoreBus counts its own.
