@@ -29,18 +29,21 @@ const common = { sizes: MLP_SIZES, dt_ms: MLP_DT_MS, speedup: IDEAL_SPEEDUP };
 
 // ---- native C baseline -------------------------------------------------------------------------
 
-function nativeBenchmark(kind: 'forward' | 'train', inputs: 'dense' | 'mnist' = 'dense'): Benchmark {
+function nativeBenchmark(kind: 'forward' | 'train', inputs: 'dense' | 'mnist' = 'dense', threads = 1): Benchmark {
+  const name = `${PREFIX}-native-${kind}${inputs === 'mnist' ? '-mnist' : ''}`;
   return {
     ...common,
-    name: `${PREFIX}-native-${kind}${inputs === 'mnist' ? '-mnist' : ''}`,
+    name: threads === 1 ? name : `${name}-${threads}threads`,
     description:
       (kind === 'forward'
         ? 'native C baseline, float32: basal and neuron update per step (errors zero without target and learning)'
         : 'native C baseline, float32: full LE step with nudging, W^T error pathway and plasticity (fused into one pass per matrix)') +
-      (inputs === 'mnist' ? '; MNIST training images (rows of zero pixels skipped, as everywhere)' : ''),
+      (inputs === 'mnist' ? '; MNIST training images (rows of zero pixels skipped, as everywhere)' : '') +
+      (threads === 1 ? '' : `; ${threads} threads (pthreads): the first layer's pass split by columns, each thread on a panel of its own, two spin hand-overs per step; identical results`),
     kind,
     inputs,
     implementation: 'native',
+    ...(threads === 1 ? {} : { threads, baseline: name }),
     async prepare(ctx): Promise<Runner | Skipped> {
       const build = buildNative();
       if (isSkipped(build)) return build;
@@ -62,7 +65,7 @@ function nativeBenchmark(kind: 'forward' | 'train', inputs: 'dense' | 'mnist' = 
       let last: NativeBenchResult | undefined;
       // One process per run (each with its own short warm-up), so runs interleave with the others'.
       const once = () => {
-        const out = runNativeBench({ steps, runs: 1, sizes: [...MLP_SIZES], stepsPerSample: MLP_STEPS_PER_SAMPLE, mode: kind, inputs: bank }, build);
+        const out = runNativeBench({ steps, runs: 1, sizes: [...MLP_SIZES], stepsPerSample: MLP_STEPS_PER_SAMPLE, mode: kind, inputs: bank, threads }, build);
         if (isSkipped(out)) throw new Error(`native baseline vanished after building: ${out.skipped}`);
         last = out;
         return (kind === 'forward' ? out.forward_steps_per_s : out.train_steps_per_s)[0];
@@ -78,6 +81,7 @@ function nativeBenchmark(kind: 'forward' | 'train', inputs: 'dense' | 'mnist' = 
           inputs: inputs === 'mnist' ? `the first ${last?.bank ?? '?'} MNIST training images (pixels / 255), new sample every 100 steps` : 'dense uniform [0, 1), new sample every 100 steps',
           weight_layout: '[pre][post], rows padded to 16 floats',
           nonzero_hidden_rate_fraction: last?.nonzero_rate_fraction,
+          ...(threads === 1 ? {} : { threads, division: last?.division }),
         }),
       };
     },
@@ -167,7 +171,10 @@ function engineBenchmark(kind: 'forward' | 'train'): Benchmark {
 /** The MLP benchmarks, baselines first. */
 export function leMlpBenchmarks(): Benchmark[] {
   const kinds: ('forward' | 'train')[] = ['forward', 'train'];
-  return [...kinds.map((k) => nativeBenchmark(k)), nativeBenchmark('train', 'mnist'), ...kinds.map(referenceBenchmark), ...kinds.map(engineBenchmark)];
+  return [
+    ...kinds.map((k) => nativeBenchmark(k)), nativeBenchmark('train', 'mnist'), nativeBenchmark('train', 'dense', 2),
+    ...kinds.map(referenceBenchmark), ...kinds.map(engineBenchmark),
+  ];
 }
 
 /** Kinds with a step count (for the ratios). */

@@ -79,7 +79,7 @@ export function parseTrajectory(text: string, L: number): NativeTrajectory {
 }
 
 /** Builds the baseline, feeds it the network with --check and parses the trajectory. */
-export function runNativeCheck(net: CheckNetwork, build?: NativeBuild): NativeTrajectory | Skipped {
+export function runNativeCheck(net: CheckNetwork, build?: NativeBuild, threads = 1): NativeTrajectory | Skipped {
   const b = build ?? buildNative();
   if (isSkipped(b)) return b;
   const dir = mkdtempSync(join(tmpdir(), 'lechip-check-'));
@@ -87,7 +87,7 @@ export function runNativeCheck(net: CheckNetwork, build?: NativeBuild): NativeTr
     const input = join(dir, 'net.txt');
     const output = join(dir, 'trajectory.txt');
     writeFileSync(input, formatCheckFile(net));
-    runNativeBinary(b, ['--check', input, '--out', output], 60_000);
+    runNativeBinary(b, ['--check', input, '--out', output, '--threads', String(threads)], 60_000);
     return parseTrajectory(readFileSync(output, 'utf8'), net.sizes.length - 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -38,6 +38,11 @@ export interface NativeBenchOutput {
   train_steps_per_s: number[];
   layout: string;
   nonzero_rate_fraction: number[];
+  /** Sum of all weights at the end (%.17g): equal for one and two threads. */
+  weights_checksum: number;
+  threads: number;
+  /** Columns of the first layer per thread (two threads: the fastest division timed in the warm-up). */
+  division: number[];
 }
 
 /** A benchmark run of the baseline, with the build that produced it. */
@@ -93,7 +98,7 @@ export function buildNative(opts: { cacheDir?: string; flags?: string[] } = {}):
   const flags = opts.flags ?? NATIVE_FLAGS;
   const hash = createHash('sha256')
     .update(readFileSync(source))
-    .update('\0' + cc.command + '\0' + cc.version + '\0' + flags.join(' '))
+    .update('\0' + cc.command + '\0' + cc.version + '\0' + flags.join(' ') + '\0-pthread')
     .digest('hex')
     .slice(0, 16);
   const dir = opts.cacheDir ?? nativeCacheDir();
@@ -103,7 +108,8 @@ export function buildNative(opts: { cacheDir?: string; flags?: string[] } = {}):
   if (existsSync(binary)) return build;
   // Compile to a private name, then rename: concurrent builds never see a half-written binary.
   const partial = `${binary}.${process.pid}.tmp`;
-  const r = spawnSync(cc.command, [...flags, '-o', partial, source, '-lm'], { encoding: 'utf8', timeout: 120_000 });
+  // -pthread: the two-thread mode (--threads 2); it changes no code generation.
+  const r = spawnSync(cc.command, [...flags, '-pthread', '-o', partial, source, '-lm'], { encoding: 'utf8', timeout: 120_000 });
   if (r.error || r.status !== 0) {
     rmSync(partial, { force: true });
     const why = (r.error?.message ?? r.stderr ?? '').trim().split('\n').slice(0, 3).join(' ');
@@ -133,6 +139,8 @@ export interface NativeBenchOptions {
   mode?: 'forward' | 'train' | 'both';
   /** A file of samples instead of random dense inputs: float32, per sample the inputs then the targets. */
   inputs?: string;
+  /** 1 (default) or 2: the first layer's pass split by columns over two threads. */
+  threads?: number;
 }
 
 /** Builds (or reuses) the baseline and runs its benchmark mode: forward and/or train steps/s per run. */
@@ -146,6 +154,7 @@ export function runNativeBench(opts: NativeBenchOptions = {}, build: NativeBuild
     '--seed', String(opts.seed ?? 1),
     '--mode', opts.mode ?? 'both',
     ...(opts.inputs ? ['--inputs', opts.inputs] : []),
+    ...(opts.threads ? ['--threads', String(opts.threads)] : []),
   ];
   const line = runNativeBinary(build, args).trim().split('\n').pop() ?? '';
   const out = JSON.parse(line) as NativeBenchOutput;

@@ -68,7 +68,7 @@ export function selectBenchmarks(all: readonly Benchmark[], filter?: string): Be
     for (const base of all) if (b.baseline !== undefined && base.name === b.baseline) chosen.add(base);
     if (b.kind === 'compile') continue;
     for (const base of all)
-      if ((base.implementation === 'native' || base.implementation === 'reference') && sameWork(base, b)) chosen.add(base);
+      if (baselineOf(base, b, 'native') || baselineOf(base, b, 'reference')) chosen.add(base);
   }
   return all.filter((b) => chosen.has(b));
 }
@@ -76,6 +76,11 @@ export function selectBenchmarks(all: readonly Benchmark[], filter?: string): Be
 function sameWork(a: Benchmark, b: Benchmark): boolean {
   return a.kind === b.kind && a.sizes !== undefined && b.sizes !== undefined && a.sizes.join(',') === b.sizes.join(',')
     && (a.inputs ?? 'dense') === (b.inputs ?? 'dense');
+}
+
+/** Whether `base` is the baseline of implementation `impl` for `b`: the same work, and for native code also the same threads. */
+function baselineOf(base: Benchmark, b: Benchmark, impl: 'native' | 'reference'): boolean {
+  return base.implementation === impl && sameWork(base, b) && (impl === 'reference' || (base.threads ?? 1) === (b.threads ?? 1));
 }
 
 /** Speedups of the physical presets, for the emulated-acceleration columns. */
@@ -171,7 +176,7 @@ export function fillRatios(results: BenchResult[], benchmarks: readonly Benchmar
     for (const impl of ['native', 'reference'] as const) {
       const base = results.find((x) => {
         const xb = byName.get(x.name);
-        return xb !== undefined && xb.implementation === impl && sameWork(xb, b) && x.steps_per_s !== null;
+        return xb !== undefined && baselineOf(xb, b, impl) && x.steps_per_s !== null;
       });
       if (!base || base.steps_per_s === null) continue;
       // From the medians before rounding to whole steps would change little; use the rounded medians.

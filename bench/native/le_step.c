@@ -31,7 +31,12 @@
  *       data (dense inputs in [0, 1), a new sample every S steps) or on the samples of FILE
  *       (float32: per sample the inputs, then the targets), R times, and prints one JSON line with
  *       steps/s per run.
- *   le_step --check FILE [--out FILE]
+ *       --threads 2: the first layer's pass (its update and the next step's forward product, the
+ *       bulk of the work) split by columns between this thread and a second one, each on a panel of
+ *       its own columns; everything else on this thread; two spin hand-overs per step. Per element
+ *       the same operations as one thread, so the results are identical. The division (columns
+ *       per thread, in 16s) is the fastest of all divisions timed during the warm-up.
+ *   le_step --check FILE [--out FILE] [--threads 2]
  *       steps a network given in the text format below and writes its trajectory (see writeTrace).
  *   le_step --mnist DIR [--epochs E] [--train N] [--test N] [--eta X] [--steps-per-sample S] [--seed K]
  *       trains the 784-300-100-10 MLP on MNIST IDX files and prints test accuracy per epoch.
@@ -48,8 +53,10 @@
  *   samples steps_per_sample
  *   per sample: x (n_0 floats) then y (n_L floats)
  */
-#define _POSIX_C_SOURCE 199309L
+#define _POSIX_C_SOURCE 200112L
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +135,79 @@ static void net_set_layer(Net *net, int l, int act, float tau_m, float tau_r, fl
 
 static void swap(float **a, float **b) { float *t = *a; *a = *b; *b = t; }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* Two threads: the first layer's columns [c0, c0 + width) of thread t live in panels[t] ([rows][width]). */
+
+typedef struct {
+  float *W;
+  int c0, width;
+} Panel;
+
+static int nthreads = 1;
+static Panel panels[2];
+/* The job thread 1 runs: the arguments of layer 1's row pass (its own columns taken from its panel). */
+static struct {
+  const float *e, *s_prev, *s_next;
+  float *next;
+  int rows, learn, more;
+  float rate;
+} job;
+static _Atomic unsigned go_count, done_count;
+static _Atomic int quit;
+
+static inline void cpu_relax(void) { __builtin_ia32_pause(); }
+
+static void row_pass_dispatch(float *W, int rows, int stride, const float *diff, const float *e, float *next,
+                              float *down, const float *s_prev, float rate, const float *s_next, int bwd, int upd,
+                              int fwd);
+
+static void *worker(void *arg) {
+  (void)arg;
+  unsigned seen = 0;
+  for (;;) {
+    unsigned g;
+    while ((g = atomic_load_explicit(&go_count, memory_order_acquire)) == seen) {
+      if (atomic_load_explicit(&quit, memory_order_relaxed)) return NULL;
+      cpu_relax();
+    }
+    seen = g;
+    const Panel *p = &panels[1];
+    row_pass_dispatch(p->W, job.rows, p->width, NULL, job.e + p->c0, job.next + p->c0, NULL, job.s_prev, job.rate,
+                      job.s_next, 0, job.learn, job.more);
+    atomic_store_explicit(&done_count, g, memory_order_release);
+  }
+}
+
+/* Copies layer 1's weights into two panels split at column c0 (a multiple of 16). */
+static void panels_split(const float *W, int rows, int stride, int c0) {
+  const int w[2] = {c0, stride - c0};
+  for (int t = 0; t < 2; t++) {
+    free(panels[t].W);
+    panels[t].W = falloc((size_t)rows * w[t]);
+    panels[t].c0 = t ? c0 : 0;
+    panels[t].width = w[t];
+    for (int k = 0; k < rows; k++) memcpy(panels[t].W + (size_t)k * w[t], W + (size_t)k * stride + panels[t].c0, sizeof(float) * w[t]);
+  }
+}
+
+/* Copies the panels back into layer 1's weights. */
+static void panels_gather(float *W, int rows, int stride) {
+  for (int t = 0; t < 2; t++)
+    for (int k = 0; k < rows; k++) memcpy(W + (size_t)k * stride + panels[t].c0, panels[t].W + (size_t)k * panels[t].width, sizeof(float) * panels[t].width);
+}
+
+static pthread_t worker_thread;
+
+static void threads_start(void) {
+  atomic_store(&quit, 0);
+  if (pthread_create(&worker_thread, NULL, worker, NULL) != 0) die("cannot start the second thread");
+}
+
+static void threads_stop(void) {
+  atomic_store(&quit, 1);
+  pthread_join(worker_thread, NULL);
+}
+
 /* The presynaptic signal of layer l: x for l = 1, else the rates of population l-1. */
 static inline const float *presyn(int l, const float *x, float *const *r) {
   return l == 1 ? x : r[l - 1];
@@ -148,7 +228,10 @@ static void matvec_acc(const float *restrict W, const float *restrict s, int row
 static void forward_all(Net *net, const float *x) {
   for (int l = 1; l <= net->L; l++) {
     memset(net->wsum[l], 0, sizeof(float) * net->stride[l]);
-    matvec_acc(net->W[l], presyn(l, x, net->r), net->n[l - 1], net->stride[l], net->wsum[l]);
+    if (l == 1 && nthreads == 2)
+      for (int t = 0; t < 2; t++) matvec_acc(panels[t].W, x, net->n[0], panels[t].width, net->wsum[1] + panels[t].c0);
+    else
+      matvec_acc(net->W[l], presyn(l, x, net->r), net->n[l - 1], net->stride[l], net->wsum[l]);
   }
 }
 
@@ -296,8 +379,19 @@ static void le_run(Net *net, const float *x, const float *y, int steps, int lear
       const float *s_prev = presyn(l, x, net->r_prev);
       const float *s_next = presyn(l, x, net->r);
       if (more) memset(net->wsum[l], 0, sizeof(float) * stride);
-      row_pass_dispatch(net->W[l], rows, stride, net->diff[l], net->e_new[l], net->wsum[l], net->down, s_prev, rate,
-                        s_next, l > 1, learn, more);
+      if (l == 1 && nthreads == 2) {
+        // Thread 1 takes its panel's columns, this thread the first panel's; then wait for it.
+        job.e = net->e_new[1]; job.next = net->wsum[1]; job.s_prev = s_prev; job.s_next = s_next;
+        job.rows = rows; job.learn = learn; job.more = more; job.rate = rate;
+        const unsigned g = atomic_load_explicit(&go_count, memory_order_relaxed) + 1;
+        atomic_store_explicit(&go_count, g, memory_order_release);
+        row_pass_dispatch(panels[0].W, rows, panels[0].width, NULL, net->e_new[1], net->wsum[1], NULL, s_prev, rate, s_next, 0,
+                          learn, more);
+        while (atomic_load_explicit(&done_count, memory_order_acquire) != g) cpu_relax();
+      } else {
+        row_pass_dispatch(net->W[l], rows, stride, net->diff[l], net->e_new[l], net->wsum[l], net->down, s_prev, rate,
+                          s_next, l > 1, learn, more);
+      }
       if (l > 1) {
         float *restrict en = net->e_new[l - 1];
         const float *restrict rpp = net->rp_prev[l - 1];
@@ -394,6 +488,37 @@ static int bench(int L, const int *sizes, const int *acts, long steps, int runs,
       ys[(size_t)s * sizes[L] + (rng_next() % sizes[L])] = 1.0f;
     }
   }
+  int division = 0;
+  if (nthreads == 2) {
+    // The division of the first layer's columns: each candidate timed on training steps of a
+    // network of its own (so the timed network steps exactly as with one thread), the fastest kept.
+    const int stride1 = pad(sizes[1]);
+    if (stride1 < 2 * LANES) die("--threads 2 needs a first layer of more than 16 neurons");
+    Net trial;
+    net_init(&trial, L, sizes);
+    trial.dt = net.dt; trial.beta = net.beta; trial.eta = net.eta;
+    for (int l = 1; l <= L; l++) net_set_layer(&trial, l, acts[l], 20.0f, 20.0f, net.eta_scale[l]);
+    const uint64_t saved = rng_state;
+    rng_state = seed ^ 0x5eedull;
+    net_randomise(&trial, 0.05);
+    rng_state = saved;
+    threads_start();
+    double best = 0;
+    const int per = (int)(steps / 40 < 2 * sps ? 2 * sps : steps / 40);
+    for (int c0 = LANES; c0 < stride1; c0 += LANES) {
+      panels_split(trial.W[1], sizes[0], stride1, c0);
+      double el = 0;
+      for (int rep = 0; rep < 2; rep++) {
+        const double t0 = now_s();
+        for (int done = 0, s = 0; done < per; done += sps, s++) le_run(&trial, xs + (size_t)(s % bank) * sizes[0], ys + (size_t)(s % bank) * sizes[L], sps, 1);
+        const double t = now_s() - t0;
+        if (rep == 1) el = t;
+      }
+      panels_gather(trial.W[1], sizes[0], stride1);
+      if (best == 0 || per / el > best) { best = per / el; division = c0; }
+    }
+    panels_split(net.W[1], sizes[0], stride1, division);
+  }
   double *fw = calloc(runs, sizeof(double)), *tr = calloc(runs, sizeof(double));
   for (int mode = -1; mode < 2 * runs; mode++) {
     // mode -1: warm-up (training, a tenth of the steps); then forward and train alternate per run.
@@ -412,9 +537,16 @@ static int bench(int L, const int *sizes, const int *acts, long steps, int runs,
     const double el = now_s() - t0;
     if (mode >= 0) (learn ? tr : fw)[mode / 2] = n / el;
   }
-  // Keeps the optimiser from discarding the work.
-  double check = 0;
+  if (nthreads == 2) {
+    threads_stop();
+    panels_gather(net.W[1], sizes[0], net.stride[1]);
+  }
+  // Keeps the optimiser from discarding the work; the weights' sum tells runs on 1 and 2 threads apart.
+  double check = 0, wsum = 0;
   for (int i = 0; i < sizes[L]; i++) check += net.r[L][i];
+  for (int l = 1; l <= L; l++)
+    for (int k = 0; k < sizes[l - 1]; k++)
+      for (int i = 0; i < sizes[l]; i++) wsum += net.W[l][(size_t)k * net.stride[l] + i];
   printf("{\"sizes\":[");
   for (int l = 0; l <= L; l++) printf("%s%d", l ? "," : "", sizes[l]);
   printf("],\"activations\":[");
@@ -425,7 +557,8 @@ static int bench(int L, const int *sizes, const int *acts, long steps, int runs,
   printf("],\"train_steps_per_s\":[");
   for (int i = 0; i < runs && (kinds & 2); i++) printf("%s%.1f", i ? "," : "", tr[i]);
   // The share of nonzero presynaptic rates at the end: rows with a zero rate skip their products.
-  printf("],\"output_checksum\":%.6g,\"layout\":\"pre-post\",\"nonzero_rate_fraction\":[", check);
+  printf("],\"output_checksum\":%.6g,\"weights_checksum\":%.17g,\"threads\":%d,\"division\":[%d,%d],\"layout\":\"pre-post\",\"nonzero_rate_fraction\":[",
+         check, wsum, nthreads, nthreads == 2 ? division : pad(sizes[1]), nthreads == 2 ? pad(sizes[1]) - division : 0);
   for (int l = 1; l < L; l++) {
     int nz = 0;
     for (int i = 0; i < sizes[l]; i++) nz += net.r[l][i] != 0.0f;
@@ -498,6 +631,12 @@ static int check(const char *in, const char *out) {
     for (int i = 0; i < sizes[l]; i++) net.b[l][i] = (float)next_num();
   int learn = (int)next_num(), nudge = (int)next_num();
   int samples = (int)next_num(), sps = (int)next_num();
+  if (nthreads == 2) {
+    // The first layer's columns halved (in 16s) between the two threads.
+    if (net.stride[1] < 2 * LANES) die("--threads 2 needs a first layer of more than 16 neurons");
+    panels_split(net.W[1], sizes[0], net.stride[1], net.stride[1] / 2 / LANES * LANES);
+    threads_start();
+  }
   float *x = falloc(net.stride[0]), *y = falloc(net.stride[L]);
   FILE *o = out ? fopen(out, "w") : stdout;
   if (!o) die("cannot write the trajectory file");
@@ -515,6 +654,10 @@ static int check(const char *in, const char *out) {
         write_vec(o, "e", l, net.e[l], sizes[l]);
       }
     }
+  }
+  if (nthreads == 2) {
+    threads_stop();
+    panels_gather(net.W[1], sizes[0], net.stride[1]);
   }
   for (int l = 1; l <= L; l++) {
     fprintf(o, "W %d", l);
@@ -661,9 +804,15 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--train")) { NEED(); ntrain = atoi(v); }
     else if (!strcmp(a, "--test")) { NEED(); ntest = atoi(v); }
     else if (!strcmp(a, "--eta")) { NEED(); eta = (float)atof(v); }
+    else if (!strcmp(a, "--threads")) {
+      NEED();
+      nthreads = atoi(v);
+      if (nthreads != 1 && nthreads != 2) { fprintf(stderr, "le_step: --threads is 1 or 2\n"); return 2; }
+    }
     else { fprintf(stderr, "le_step: unknown option %s\n", a); return 2; }
   }
   if (check_in) return check(check_in, check_out);
+  if (mnist_dir && nthreads != 1) die("--mnist runs on one thread");
   if (mnist_dir) return mnist(mnist_dir, epochs, ntrain, ntest, eta, sps, seed);
   if (nsizes < 2) die("--sizes needs at least two layers");
   if (steps < 1 || runs < 1 || sps < 1) die("--steps, --runs and --steps-per-sample must be positive");

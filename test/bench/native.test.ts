@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../common/random.js';
 import { ReferenceModel } from '../../emulator/reference.js';
 import { checkNetworkModel, runNativeCheck, type CheckNetwork, type NativeActivation } from '../../bench/native-check.js';
-import { buildNative, findCompiler, isSkipped, runNativeBench } from '../../bench/native.js';
+import { buildNative, findCompiler, isSkipped, runNativeBench, runNativeBinary } from '../../bench/native.js';
 
 const hasCompiler = findCompiler() !== null;
 
@@ -96,6 +96,33 @@ describe.skipIf(!hasCompiler)('native C baseline (bench/native/le_step.c)', () =
     const r = compare(randomNetwork([5, 7, 4], ['tanh', 'linear'], 13, false));
     expect(r.worst).toBeLessThan(1e-4);
     expect(r.moved).toBe(0);
+  });
+
+  it('--threads 2 steps exactly as one thread (the first layer split by columns over two threads)', () => {
+    const net = randomNetwork([6, 40, 7, 3], ['tanh', 'hardsigmoid', 'linear'], 14, true);
+    const one = runNativeCheck(net);
+    const two = runNativeCheck(net, undefined, 2);
+    if (isSkipped(one) || isSkipped(two)) throw new Error('native baseline skipped');
+    expect(two.steps).toHaveLength(300);
+    expect(two).toEqual(one);
+    // The benchmark mode (its fused forward pass too) ends with the same weights, on a division it timed.
+    const bench = (threads: number) => {
+      const out = runNativeBench({ steps: 400, runs: 1, sizes: [20, 40, 5], stepsPerSample: 50, mode: 'train', threads });
+      if (isSkipped(out)) throw new Error(out.skipped);
+      return out;
+    };
+    const [b1, b2] = [bench(1), bench(2)];
+    expect(b2.threads).toBe(2);
+    expect(b2.weights_checksum).toBe(b1.weights_checksum);
+    expect(b2.division[0] + b2.division[1]).toBe(48);
+    expect(b2.division[0] % 16).toBe(0);
+  });
+
+  it('--threads other than 1 or 2, or two threads on a first layer of 16 neurons or fewer, is refused', () => {
+    const b = buildNative();
+    if (isSkipped(b)) throw new Error(b.skipped);
+    expect(() => runNativeBinary(b, ['--threads', '3'])).toThrow(/exited with 2: le_step: --threads is 1 or 2/);
+    expect(() => runNativeBench({ steps: 100, runs: 1, sizes: [20, 10, 5], stepsPerSample: 50, threads: 2 })).toThrow(/--threads 2 needs a first layer of more than 16 neurons/);
   });
 
   it('benchmark mode prints steps/s per run for forward and train', () => {

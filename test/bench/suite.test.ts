@@ -96,20 +96,39 @@ describe('summarise and ratios', () => {
     expect(results[4].ratio_vs_reference).toBeNull();
   });
 
+  it('a two-thread benchmark divides by the two-thread native baseline and by the (one-thread) reference', () => {
+    const two = <T extends Benchmark>(b: T, baseline: string): T => ({ ...b, threads: 2, baseline });
+    const bs = [
+      fake('n-train', 'native', 'train', { unit: 'steps/s', values: [] }),
+      two(fake('n-train-2threads', 'native', 'train', { unit: 'steps/s', values: [] }), 'n-train'),
+      fake('r-train', 'reference', 'train', { unit: 'steps/s', values: [] }),
+      fake('e-train', 'engine', 'train', { unit: 'steps/s', values: [] }),
+      two(fake('e-train-2threads', 'engine', 'train', { unit: 'steps/s', values: [] }), 'e-train'),
+    ];
+    const values = [[40_000], [50_000], [1_000], [20_000], [25_000]];
+    const results = bs.map((b, i) => summarise(b, { unit: 'steps/s', values: values[i] }));
+    fillRatios(results, bs);
+    expect(results[1].ratio_vs_single_thread).toBe(1.25);
+    expect(results[3].ratio_vs_native).toBe(0.5);
+    expect(results[4].ratio_vs_native).toBe(0.5);
+    expect(results[4].ratio_vs_reference).toBe(25);
+    expect(results[4].ratio_vs_single_thread).toBe(1.25);
+  });
+
   it('a filter keeps the baselines its ratios need', () => {
     const all = listBenchmarks();
     const names = selectBenchmarks(all, 'le-mlp-784-300-100-10-train').map((b) => b.name);
     // (the two-thread and firmware benchmarks match the filter too; their baselines are already in)
     expect(names).toEqual([
-      'le-mlp-784-300-100-10-native-train', 'le-mlp-784-300-100-10-native-train-mnist', 'le-mlp-784-300-100-10-reference-train',
-      'le-mlp-784-300-100-10-train', 'le-mlp-784-300-100-10-train-2threads',
+      'le-mlp-784-300-100-10-native-train', 'le-mlp-784-300-100-10-native-train-mnist', 'le-mlp-784-300-100-10-native-train-2threads',
+      'le-mlp-784-300-100-10-reference-train', 'le-mlp-784-300-100-10-train', 'le-mlp-784-300-100-10-train-2threads',
       'le-mlp-784-300-100-10-train-firmware-translated', 'le-mlp-784-300-100-10-train-firmware-translated-mnist',
       'le-mlp-784-300-100-10-train-firmware-interpreted', 'le-mlp-784-300-100-10-train-bss2-6bit-mismatch',
       'le-mlp-784-300-100-10-train-bss2-6bit-mismatch-kernel',
     ]);
     expect(selectBenchmarks(all, 'train-2threads').map((b) => b.name)).toEqual([
-      'le-mlp-784-300-100-10-native-train', 'le-mlp-784-300-100-10-reference-train', 'le-mlp-784-300-100-10-train',
-      'le-mlp-784-300-100-10-train-2threads',
+      'le-mlp-784-300-100-10-native-train', 'le-mlp-784-300-100-10-native-train-2threads', 'le-mlp-784-300-100-10-reference-train',
+      'le-mlp-784-300-100-10-train', 'le-mlp-784-300-100-10-train-2threads',
     ]);
     expect(selectBenchmarks(all, 'compile').map((b) => b.name)).toEqual(['compile-100k-neurons']);
   });
