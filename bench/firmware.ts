@@ -256,7 +256,7 @@ export async function loopBenchmarks(opts: { runs: number; quick: boolean; log?:
 // ---------------------------------------------------------------- the whole LE learning step
 
 /** MNIST training samples (pixels / 255 as lechip train scales them) or, without the data files, sparse random ones. */
-function leSamples(count: number): { x: Float32Array; y: Float32Array; source: string } {
+export function leSamples(count: number): { x: Float32Array; y: Float32Array; source: string } {
   const x = new Float32Array(count * 784);
   const y = new Float32Array(count * 10);
   try {
