@@ -164,13 +164,15 @@ export function addFusedNest(Bn: typeof binaryen, m: binaryen.Module, L: StateLa
     const canonical = () => m.v128.bitselect(m.i32x4.splat(k32(CANONICAL_NAN)), w(), m.f32x4.ne(w(), w()));
     const out: E[] = [m.local.set(16, m.v128.const(new Array(16).fill(0)))];
     const fix: E[] = [];
+    // The last segment skips the chunks past its n lanes (nothing of them is stored or seen).
+    const inside = (k: number, code: E[]): E[] => (partial && k > 0 ? [m.if(m.i32.lt_s(k32(4 * k), nl()), m.block(null, code))] : code);
     for (let k = 0; k < o.chunks; k++) {
-      out.push(
+      out.push(...inside(k, [
         m.local.set(15, m.f32x4.add(read(k), m.f32x4.mul(m.v128.load(mem + 16 * k, 4, get(12)), m.local.get(14, v128)))),
         write(k, w),
         m.local.set(16, m.v128.or(m.local.get(16, v128), m.f32x4.ne(w(), w()))),
-      );
-      fix.push(m.local.set(15, read(k)), write(k, canonical));
+      ]));
+      fix.push(...inside(k, [m.local.set(15, read(k)), write(k, canonical)]));
     }
     return [...out, m.if(m.v128.any_true(m.local.get(16, v128)), m.block(null, fix))];
   };
