@@ -155,7 +155,13 @@ static struct {
 static _Atomic unsigned go_count, done_count;
 static _Atomic int quit;
 
-static inline void cpu_relax(void) { __builtin_ia32_pause(); }
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
 
 static void row_pass_dispatch(float *W, int rows, int stride, const float *diff, const float *e, float *next,
                               float *down, const float *s_prev, float rate, const float *s_next, int bwd, int upd,
