@@ -15,6 +15,9 @@ export type { Skipped };
 /** The flags the baseline is built with (RESEARCH.md section 4). */
 export const NATIVE_FLAGS = ['-O3', '-march=native', '-ffast-math'];
 
+/** Flags every build adds to those (part of the cache key): -pthread for the two-thread mode (--threads 2); it changes no code generation. */
+const BUILD_FLAGS = ['-pthread'];
+
 /** A built baseline binary. */
 export interface NativeBuild {
   binary: string;
@@ -98,7 +101,7 @@ export function buildNative(opts: { cacheDir?: string; flags?: string[] } = {}):
   const flags = opts.flags ?? NATIVE_FLAGS;
   const hash = createHash('sha256')
     .update(readFileSync(source))
-    .update('\0' + cc.command + '\0' + cc.version + '\0' + flags.join(' ') + '\0-pthread')
+    .update('\0' + cc.command + '\0' + cc.version + '\0' + [...flags, ...BUILD_FLAGS].join(' '))
     .digest('hex')
     .slice(0, 16);
   const dir = opts.cacheDir ?? nativeCacheDir();
@@ -108,8 +111,7 @@ export function buildNative(opts: { cacheDir?: string; flags?: string[] } = {}):
   if (existsSync(binary)) return build;
   // Compile to a private name, then rename: concurrent builds never see a half-written binary.
   const partial = `${binary}.${process.pid}.tmp`;
-  // -pthread: the two-thread mode (--threads 2); it changes no code generation.
-  const r = spawnSync(cc.command, [...flags, '-pthread', '-o', partial, source, '-lm'], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(cc.command, [...flags, ...BUILD_FLAGS, '-o', partial, source, '-lm'], { encoding: 'utf8', timeout: 120_000 });
   if (r.error || r.status !== 0) {
     rmSync(partial, { force: true });
     const why = (r.error?.message ?? r.stderr ?? '').trim().split('\n').slice(0, 3).join(' ');
