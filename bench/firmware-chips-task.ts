@@ -1,0 +1,105 @@
+/**
+ * One chip instance of the many-chips firmware benchmark (bench/le-firmware-bench.ts), run on a
+ * worker thread by emulator/threads/pool.ts: the firmware training run of the single-thread
+ * benchmark, started in step with the other instances through a shared block of counters, so that
+ * the host times all instances' runs together (their steps over the wall time of the round).
+ */
+import { performance } from 'node:perf_hooks';
+import { MLP_STEPS_PER_SAMPLE } from './mlp.js';
+import { isSkipped } from './native.js';
+import { prepareFirmwareTraining } from './firmware-training.js';
+
+/** Int32 slots at the start of the shared block. */
+export const SYNC = {
+  /** Instances warmed up (or skipped). */
+  ready: 0,
+  /** Rounds the host has started. */
+  go: 1,
+  /** Instance-rounds finished. */
+  done: 2,
+  /** Set by an instance that cannot run (its result says why). */
+  skipped: 3,
+  /** Set by the host: stop waiting for rounds. */
+  abort: 4,
+  /** Instances that wrote their figures after the last round. */
+  reported: 5,
+} as const;
+const SYNC_BYTES = 64;
+
+/** Float64 figures per instance after the counters: steps/s of each round, then weights' sum, FNV-1a hash, instructions per step. */
+export function figuresPerInstance(runs: number): number {
+  return runs + 3;
+}
+
+/** A shared block for `instances` instances and `runs` rounds. */
+export function syncBlock(instances: number, runs: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(SYNC_BYTES + 8 * instances * figuresPerInstance(runs));
+}
+
+/** An instance's figures in the shared block. */
+export function instanceFigures(sync: SharedArrayBuffer, index: number, runs: number): Float64Array {
+  const n = figuresPerInstance(runs);
+  return new Float64Array(sync, SYNC_BYTES + 8 * index * n, n);
+}
+
+export interface FirmwareChipsTask {
+  index: number;
+  inputs: 'dense' | 'mnist';
+  samples: number;
+  /** Warm-up samples after the first two (a count: every instance presents the same samples). */
+  warmupSamples: number;
+  /** Rounds to run (the suite's runs). */
+  runs: number;
+  sync: SharedArrayBuffer;
+  /** Longest wait for the next round before giving up (the host stopped), ms. */
+  patienceMs: number;
+}
+
+export interface FirmwareChipsResult {
+  skipped?: string;
+  /** This instance's own steps/s per round. */
+  steps_per_s: number[];
+  /** Its weights after the last round: the same on every instance (same image, seeds and samples). */
+  weights: { sum: number; fnv1a: string };
+  firmware_instructions_per_step: number;
+}
+
+/** Prepares one instance, then runs `runs` rounds, each when the host starts it. */
+export async function runFirmwareChip(task: FirmwareChipsTask): Promise<FirmwareChipsResult> {
+  const s = new Int32Array(task.sync, 0, SYNC_BYTES / 4);
+  const figures = instanceFigures(task.sync, task.index, task.runs);
+  const signal = (slot: number) => {
+    Atomics.add(s, slot, 1);
+    Atomics.notify(s, slot);
+  };
+  const t = await prepareFirmwareTraining({ inputs: task.inputs, samples: task.samples, warmupSamples: task.warmupSamples });
+  if (isSkipped(t)) {
+    Atomics.store(s, SYNC.skipped, 1);
+    signal(SYNC.ready);
+    return { skipped: t.skipped, steps_per_s: [], weights: { sum: 0, fnv1a: '' }, firmware_instructions_per_step: 0 };
+  }
+  signal(SYNC.ready);
+  const perRun: number[] = [];
+  for (let k = 0; k < task.runs; k++) {
+    const waited = performance.now();
+    while (Atomics.load(s, SYNC.go) <= k) {
+      if (Atomics.load(s, SYNC.abort)) throw new Error('the host stopped the rounds');
+      if (performance.now() - waited > task.patienceMs) throw new Error(`no round ${k + 1} started within ${task.patienceMs} ms`);
+      Atomics.wait(s, SYNC.go, k, 100);
+    }
+    const t0 = performance.now();
+    t.present(task.samples);
+    perRun.push((task.samples * MLP_STEPS_PER_SAMPLE) / ((performance.now() - t0) / 1000));
+    figures[k] = perRun[k];
+    signal(SYNC.done);
+  }
+  // After the last round (outside its timing): the weights' digest and the firmware's work.
+  const weights = t.weightsDigest();
+  const st = t.runtime.statistics();
+  const ips = Math.round(st.instructions / Math.max(1, st.steps));
+  figures[task.runs] = weights.sum;
+  figures[task.runs + 1] = parseInt(weights.fnv1a, 16);
+  figures[task.runs + 2] = ips;
+  signal(SYNC.reported);
+  return { steps_per_s: perRun, weights, firmware_instructions_per_step: ips };
+}

