@@ -4,6 +4,8 @@
  * every 100 steps, one thread:
  *   -native-*     bench/native/le_step.c (float32, -O3 -march=native -ffast-math), one process
  *                 measuring both kinds;
+ *   -native-train-128bit / -native-train-mnist-128bit  the same C built for 128-bit SSE vectors
+ *                 (NATIVE_FLAGS_128: no AVX, the width of WebAssembly SIMD), x86-64 only;
  *   -reference-*  emulator/reference.ts (float64, plain TypeScript), short runs;
  *   -forward / -train   the WASM engine (emulator/engine.ts), when it is built.
  */
@@ -13,7 +15,7 @@ import { ReferenceModel } from '../emulator/reference.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { denseSamples, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, mlpModel, MNIST_BANK, mnistSamples } from './mlp.js';
-import { buildNative, isSkipped, nativeCacheDir, runNativeBench, type NativeBenchResult } from './native.js';
+import { buildNative, buildNative128, isSkipped, nativeCacheDir, runNativeBench, type NativeBenchResult } from './native.js';
 import type { BenchContext, Benchmark, BenchKind, Runner, Skipped } from './types.js';
 
 const PREFIX = 'le-mlp-784-300-100-10';
@@ -29,12 +31,20 @@ const common = { sizes: MLP_SIZES, dt_ms: MLP_DT_MS, speedup: IDEAL_SPEEDUP };
 
 // ---- native C baseline -------------------------------------------------------------------------
 
-function nativeBenchmark(kind: 'forward' | 'train', inputs: 'dense' | 'mnist' = 'dense', threads = 1): Benchmark {
+/**
+ * A native benchmark of one kind on some inputs and threads; `vectorBits` 128 builds the same C for
+ * 128-bit SSE vectors (NATIVE_FLAGS_128) instead of the machine's widest (one thread only).
+ */
+function nativeBenchmark(kind: 'forward' | 'train', inputs: 'dense' | 'mnist' = 'dense', threads = 1, vectorBits?: 128): Benchmark {
+  if (vectorBits !== undefined && threads !== 1) throw new Error('the 128-bit native build is benchmarked on one thread only');
   const name = `${PREFIX}-native-${kind}${inputs === 'mnist' ? '-mnist' : ''}`;
   return {
     ...common,
-    name: threads === 1 ? name : `${name}-${threads}threads`,
+    name: threads !== 1 ? `${name}-${threads}threads` : vectorBits === 128 ? `${name}-128bit` : name,
     description:
+      (vectorBits === 128
+        ? 'the same C code as the native baseline compiled without AVX (-mno-avx -mno-avx2 -mno-avx512f -mno-fma): SSE, 128-bit vectors, as WebAssembly SIMD; '
+        : '') +
       (kind === 'forward'
         ? 'native C baseline, float32: basal and neuron update per step (errors zero without target and learning)'
         : 'native C baseline, float32: full LE step with nudging, W^T error pathway and plasticity (fused into one pass per matrix)') +
@@ -44,8 +54,9 @@ function nativeBenchmark(kind: 'forward' | 'train', inputs: 'dense' | 'mnist' = 
     inputs,
     implementation: 'native',
     ...(threads === 1 ? {} : { threads, baseline: name }),
+    ...(vectorBits === undefined ? {} : { vectorBits }),
     async prepare(ctx): Promise<Runner | Skipped> {
-      const build = buildNative();
+      const build = vectorBits === 128 ? buildNative128() : buildNative();
       if (isSkipped(build)) return build;
       const steps = stepsPerRun(ctx, 20_000, 4_000);
       let bank: string | undefined;
@@ -77,6 +88,7 @@ function nativeBenchmark(kind: 'forward' | 'train', inputs: 'dense' | 'mnist' = 
           compiler: build.compilerVersion,
           compiler_command: build.compiler,
           flags: build.flags.join(' '),
+          ...(vectorBits === undefined ? {} : { vector_bits: vectorBits }),
           steps_per_run: steps,
           inputs: inputs === 'mnist' ? `the first ${last?.bank ?? '?'} MNIST training images (pixels / 255), new sample every 100 steps` : 'dense uniform [0, 1), new sample every 100 steps',
           weight_layout: '[pre][post], rows padded to 16 floats',
@@ -173,6 +185,7 @@ export function leMlpBenchmarks(): Benchmark[] {
   const kinds: ('forward' | 'train')[] = ['forward', 'train'];
   return [
     ...kinds.map((k) => nativeBenchmark(k)), nativeBenchmark('train', 'mnist'), nativeBenchmark('train', 'dense', 2),
+    nativeBenchmark('train', 'dense', 1, 128), nativeBenchmark('train', 'mnist', 1, 128),
     ...kinds.map(referenceBenchmark), ...kinds.map(engineBenchmark),
   ];
 }

@@ -15,6 +15,13 @@ export type { Skipped };
 /** The flags the baseline is built with (RESEARCH.md section 4). */
 export const NATIVE_FLAGS = ['-O3', '-march=native', '-ffast-math'];
 
+/**
+ * The flags of the 128-bit build: the same code with AVX, AVX2, AVX-512 and FMA switched off, so
+ * the compiler vectorises with SSE only (128-bit vectors, 4 float lanes: the width of WebAssembly
+ * SIMD). x86-64 only (see buildNative128).
+ */
+export const NATIVE_FLAGS_128 = ['-O3', '-march=native', '-mno-avx', '-mno-avx2', '-mno-avx512f', '-mno-fma', '-ffast-math'];
+
 /** Flags every build adds to those (part of the cache key): -pthread for the two-thread mode (--threads 2); it changes no code generation. */
 const BUILD_FLAGS = ['-pthread'];
 
@@ -119,6 +126,16 @@ export function buildNative(opts: { cacheDir?: string; flags?: string[] } = {}):
   }
   renameSync(partial, binary);
   return build;
+}
+
+/**
+ * buildNative with NATIVE_FLAGS_128. Skipped on an architecture other than x86-64 (`arch`, default
+ * process.arch), whose compilers know neither the flags nor a narrower vector unit to fall back to.
+ */
+export function buildNative128(opts: { cacheDir?: string; arch?: string } = {}): NativeBuild | Skipped {
+  const arch = opts.arch ?? process.arch;
+  if (arch !== 'x64') return { skipped: `128-bit build defined for x86-64 only (this is ${arch})` };
+  return buildNative({ cacheDir: opts.cacheDir, flags: NATIVE_FLAGS_128 });
 }
 
 /** Runs the built baseline with arguments; returns its stdout (throws on a crash: our bug). */

@@ -2,9 +2,9 @@
  * The benchmark harness behind `lechip bench`: a registry of named benchmarks, each run R times
  * (median, min, max), the machine described, and per step benchmark its GFLOP/s (bench/flops.ts),
  * the emulated biological and hardware seconds per wall second, the slowdown against the chip at
- * its speedup, and ratios against the native C baseline and the TypeScript reference measured in
- * the same run (runs interleaved round-robin). A selection (--filter) pulls in the baselines its
- * ratios need.
+ * its speedup, and ratios against the native C baseline, its 128-bit (SSE) build and the TypeScript
+ * reference measured in the same run (runs interleaved round-robin). A selection (--filter) pulls
+ * in the baselines its ratios need.
  */
 import { performance } from 'node:perf_hooks';
 import { loadChip } from '../chip/presets.js';
@@ -60,7 +60,11 @@ export function sig(v: number, digits = 3): number {
   return Number(v.toPrecision(digits));
 }
 
-/** The benchmarks a filter selects, plus the native, reference and single-thread baselines their ratios use. */
+/**
+ * The benchmarks a filter selects, plus the native (full-width and 128-bit), reference and
+ * single-thread baselines their ratios use. Only the selected benchmarks pull baselines in, not the
+ * baselines pulled in (a two-thread benchmark's single-thread baseline brings no 128-bit build).
+ */
 export function selectBenchmarks(all: readonly Benchmark[], filter?: string): Benchmark[] {
   if (!filter) return [...all];
   const chosen = new Set(all.filter((b) => b.name.includes(filter)));
@@ -68,7 +72,7 @@ export function selectBenchmarks(all: readonly Benchmark[], filter?: string): Be
     for (const base of all) if (b.baseline !== undefined && base.name === b.baseline) chosen.add(base);
     if (b.kind === 'compile') continue;
     for (const base of all)
-      if (baselineOf(base, b, 'native') || baselineOf(base, b, 'reference')) chosen.add(base);
+      if (baselineOf(base, b, 'native') || baselineOf(base, b, 'native128') || baselineOf(base, b, 'reference')) chosen.add(base);
   }
   return all.filter((b) => chosen.has(b));
 }
@@ -78,9 +82,16 @@ function sameWork(a: Benchmark, b: Benchmark): boolean {
     && (a.inputs ?? 'dense') === (b.inputs ?? 'dense');
 }
 
-/** Whether `base` is the baseline of implementation `impl` for `b`: the same work, and for native code also the same threads. */
-function baselineOf(base: Benchmark, b: Benchmark, impl: 'native' | 'reference'): boolean {
-  return base.implementation === impl && sameWork(base, b) && (impl === 'reference' || (base.threads ?? 1) === (b.threads ?? 1));
+/**
+ * Whether `base` is `b`'s baseline of a kind: 'native' the full-width native build (never a
+ * narrower one), 'native128' the 128-bit native build, 'reference' the TypeScript reference. The
+ * same work, and for native code also the same threads.
+ */
+function baselineOf(base: Benchmark, b: Benchmark, which: 'native' | 'native128' | 'reference'): boolean {
+  if (!sameWork(base, b)) return false;
+  if (which === 'reference') return base.implementation === 'reference';
+  if (base.implementation !== 'native' || (base.threads ?? 1) !== (b.threads ?? 1)) return false;
+  return which === 'native128' ? base.vectorBits === 128 : base.vectorBits === undefined;
 }
 
 /** Speedups of the physical presets, for the emulated-acceleration columns. */
@@ -113,6 +124,7 @@ function emptyResult(b: Benchmark): BenchResult {
     flops_per_step: null,
     gflops: null,
     ratio_vs_native: null,
+    ratio_vs_native_128bit: null,
     ratio_vs_reference: null,
     threads: b.threads ?? 1,
     ratio_vs_single_thread: null,
@@ -163,8 +175,10 @@ export function summarise(b: Benchmark, m: Measurement | Skipped, presets: Recor
 }
 
 /**
- * Fills ratio_vs_native and ratio_vs_reference from the baselines of the same kind and sizes, and
- * ratio_vs_single_thread from a multi-thread benchmark's named baseline.
+ * Fills ratio_vs_native, ratio_vs_native_128bit and ratio_vs_reference from the baselines of the
+ * same kind and sizes, and ratio_vs_single_thread from a multi-thread benchmark's named baseline.
+ * A 128-bit native build's own ratio_vs_native divides by the full-width build of its work: what
+ * the narrower vectors cost.
  */
 export function fillRatios(results: BenchResult[], benchmarks: readonly Benchmark[]): void {
   const byName = new Map(benchmarks.map((b) => [b.name, b]));
@@ -173,15 +187,16 @@ export function fillRatios(results: BenchResult[], benchmarks: readonly Benchmar
     if (!b || r.steps_per_s === null) continue;
     const one = b.baseline === undefined ? undefined : results.find((x) => x.name === b.baseline);
     if (one && one.steps_per_s !== null) r.ratio_vs_single_thread = sig(r.steps_per_s / one.steps_per_s, 3);
-    for (const impl of ['native', 'reference'] as const) {
+    for (const which of ['native', 'native128', 'reference'] as const) {
       const base = results.find((x) => {
         const xb = byName.get(x.name);
-        return xb !== undefined && baselineOf(xb, b, impl) && x.steps_per_s !== null;
+        return xb !== undefined && baselineOf(xb, b, which) && x.steps_per_s !== null;
       });
       if (!base || base.steps_per_s === null) continue;
       // From the medians before rounding to whole steps would change little; use the rounded medians.
       const ratio = sig(r.steps_per_s / base.steps_per_s, 3);
-      if (impl === 'native') r.ratio_vs_native = ratio;
+      if (which === 'native') r.ratio_vs_native = ratio;
+      else if (which === 'native128') r.ratio_vs_native_128bit = ratio;
       else r.ratio_vs_reference = ratio;
     }
   }
@@ -266,10 +281,10 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<BenchReport> {
 /** The report as a readable table (one row per benchmark) with the machine line on top. */
 export function formatReport(report: BenchReport): string {
   const lines = [`machine: ${report.machine}`, `runs: ${report.runs}${report.quick ? ' (quick)' : ''}, load average at start ${report.machine_info.load_average_1m}`];
-  const head = ['benchmark', 'median', 'min', 'max', 'GFLOP/s', 'vs native', 'vs reference', 'bio s/wall s', 'slower than chip'];
+  const head = ['benchmark', 'median', 'min', 'max', 'GFLOP/s', 'vs native', 'vs 128-bit C', 'vs reference', 'bio s/wall s', 'slower than chip'];
   const fmt = (v: number | null, suffix = '') => (v === null ? '-' : `${v}${suffix}`);
   const rows = report.results.map((r) => {
-    if (r.skipped) return [r.name, `skipped: ${r.skipped}`, '', '', '', '', '', '', ''];
+    if (r.skipped) return [r.name, `skipped: ${r.skipped}`, ...head.slice(2).map(() => '')];
     const unit = r.unit === 's' ? ' s' : '';
     const num = (v: number | null) => (v === null ? '-' : r.unit === 's' ? `${v}${unit}` : String(Math.round(v)));
     return [
@@ -279,6 +294,7 @@ export function formatReport(report: BenchReport): string {
       num(r.max),
       fmt(r.gflops),
       fmt(r.ratio_vs_native, 'x'),
+      fmt(r.ratio_vs_native_128bit, 'x'),
       fmt(r.ratio_vs_reference, 'x'),
       fmt(r.bio_s_per_wall_s),
       r.slowdown_vs_chip === null ? '-' : `${r.slowdown_vs_chip}x @ ${r.speedup}`,

@@ -58,6 +58,12 @@ export interface Benchmark {
   speedup?: number;
   /** Threads it steps on (default 1). */
   threads?: number;
+  /**
+   * A native build narrower than the machine's vectors: 128 = SSE only (the width of WebAssembly
+   * SIMD). Such a benchmark is never the ratio_vs_native baseline; it is the baseline of
+   * ratio_vs_native_128bit for the same work (kind, sizes, inputs, threads).
+   */
+  vectorBits?: 128;
   /** The single-thread benchmark of the same work, for ratio_vs_single_thread (selected with it). */
   baseline?: string;
   /**
@@ -87,8 +93,13 @@ export interface BenchResult {
   samples_per_s: number | null;
   flops_per_step: number | null;
   gflops: number | null;
-  /** steps_per_s over the native baseline's (same kind and sizes) measured in this run. */
+  /** steps_per_s over the native baseline's (same kind and sizes; the full-width build, never a 128-bit one) measured in this run. */
   ratio_vs_native: number | null;
+  /**
+   * steps_per_s over the 128-bit native build's (vectorBits 128) of the same work (kind, sizes,
+   * inputs, threads) measured in this run; null when there is none.
+   */
+  ratio_vs_native_128bit: number | null;
   /** steps_per_s over the TypeScript reference's (same kind and sizes) measured in this run. */
   ratio_vs_reference: number | null;
   /** Threads the benchmark stepped on. */

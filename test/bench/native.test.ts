@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,9 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../common/random.js';
 import { ReferenceModel } from '../../emulator/reference.js';
 import { checkNetworkModel, runNativeCheck, type CheckNetwork, type NativeActivation } from '../../bench/native-check.js';
-import { buildNative, findCompiler, isSkipped, runNativeBench, runNativeBinary } from '../../bench/native.js';
+import { describeMachine } from '../../bench/machine.js';
+import { buildNative, buildNative128, findCompiler, isSkipped, NATIVE_FLAGS_128, runNativeBench, runNativeBinary, type NativeBuild } from '../../bench/native.js';
 
 const hasCompiler = findCompiler() !== null;
+const hasObjdump = (() => {
+  const r = spawnSync('objdump', ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  return !r.error && r.status === 0;
+})();
 
 /** A random layered network with time constants and rates chosen so 300 steps move it visibly. */
 function randomNetwork(sizes: number[], activations: NativeActivation[], seed: number, learn: boolean): CheckNetwork {
@@ -36,9 +42,9 @@ function randomNetwork(sizes: number[], activations: NativeActivation[], seed: n
   };
 }
 
-/** Steps the float64 reference on the same network and returns the worst |native - reference|. */
-function compare(net: CheckNetwork) {
-  const traj = runNativeCheck(net);
+/** Steps the float64 reference on the same network and returns the worst |native - reference| (default build unless `build`). */
+function compare(net: CheckNetwork, build?: NativeBuild) {
+  const traj = runNativeCheck(net, build);
   if (isSkipped(traj)) throw new Error(traj.skipped);
   const ref = new ReferenceModel(checkNetworkModel(net));
   const L = net.sizes.length - 1;
@@ -151,5 +157,54 @@ describe.skipIf(!hasCompiler)('native C baseline (bench/native/le_step.c)', () =
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the 128-bit native build (NATIVE_FLAGS_128)', () => {
+  it('is defined for x86-64 only: another architecture gets a Skipped saying so', () => {
+    expect(buildNative128({ arch: 'arm64' })).toEqual({ skipped: '128-bit build defined for x86-64 only (this is arm64)' });
+    expect(NATIVE_FLAGS_128).toEqual(['-O3', '-march=native', '-mno-avx', '-mno-avx2', '-mno-avx512f', '-mno-fma', '-ffast-math']);
+  });
+
+  describe.skipIf(!hasCompiler || process.arch !== 'x64')('built on this x86-64 machine', () => {
+    const build128 = () => {
+      const b = buildNative128();
+      if (isSkipped(b)) throw new Error(b.skipped);
+      return b;
+    };
+
+    it('has no 256- or 512-bit vector instructions (objdump -d: no %ymm, %zmm), while the default build has them', (ctx) => {
+      if (!hasObjdump) ctx.skip('objdump not found: cannot disassemble the builds');
+      const disassemble = (b: NativeBuild) => {
+        const r = spawnSync('objdump', ['-d', b.binary], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 30_000 });
+        if (r.error || r.status !== 0) throw new Error(`objdump -d ${b.binary} failed: ${r.error?.message ?? r.stderr}`);
+        return r.stdout;
+      };
+      const narrow = build128();
+      expect(narrow.flags).toEqual(NATIVE_FLAGS_128);
+      const asm128 = disassemble(narrow);
+      expect(asm128).not.toMatch(/%[yz]mm\d/);
+      // Vectorised all the same: packed single-precision SSE (4 lanes) in the step's loops.
+      expect(asm128).toMatch(/\t(mul|add)ps\s/);
+      const wide = buildNative();
+      if (isSkipped(wide)) throw new Error(wide.skipped);
+      if (!describeMachine().simd.includes('avx')) ctx.skip('this CPU has no AVX: the default build is 128-bit too');
+      expect(disassemble(wide)).toMatch(/%[yz]mm\d/);
+    });
+
+    it('follows emulator/reference.ts on a 5-7-4 network for 300 learning steps within 1e-4, as the default build', () => {
+      const r = compare(randomNetwork([5, 7, 4], ['hardsigmoid', 'linear'], 11, true), build128());
+      expect(r.steps).toBe(300);
+      expect(r.worst).toBeLessThan(1e-4);
+      expect(r.worstW).toBeLessThan(1e-4);
+      expect(r.moved).toBeGreaterThan(0.05);
+    });
+
+    it('follows the reference on a 6-9-7-3 network with tanh, hardsigmoid and linear layers', () => {
+      const r = compare(randomNetwork([6, 9, 7, 3], ['tanh', 'hardsigmoid', 'linear'], 12, true), build128());
+      expect(r.worst).toBeLessThan(1e-4);
+      expect(r.worstW).toBeLessThan(1e-4);
+      expect(r.moved).toBeGreaterThan(0.05);
+    });
   });
 });

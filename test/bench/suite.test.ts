@@ -117,20 +117,117 @@ describe('summarise and ratios', () => {
 
   it('a filter keeps the baselines its ratios need', () => {
     const all = listBenchmarks();
-    const names = selectBenchmarks(all, 'le-mlp-784-300-100-10-train').map((b) => b.name);
-    // (the two-thread and firmware benchmarks match the filter too; their baselines are already in)
-    expect(names).toEqual([
+    const filter = 'le-mlp-784-300-100-10-train';
+    const names = selectBenchmarks(all, filter).map((b) => b.name);
+    // Everything the filter matches (engine, two-thread, firmware, chip benchmarks: the list grows
+    // as benchmarks are added), in registration order, plus exactly the baselines their ratios use.
+    const matching = all.filter((b) => b.name.includes(filter)).map((b) => b.name);
+    expect(matching.length).toBeGreaterThan(5);
+    expect(names.filter((n) => n.includes(filter))).toEqual(matching);
+    expect(names.filter((n) => !n.includes(filter))).toEqual([
       'le-mlp-784-300-100-10-native-train', 'le-mlp-784-300-100-10-native-train-mnist', 'le-mlp-784-300-100-10-native-train-2threads',
-      'le-mlp-784-300-100-10-reference-train', 'le-mlp-784-300-100-10-train', 'le-mlp-784-300-100-10-train-2threads',
-      'le-mlp-784-300-100-10-train-firmware-translated', 'le-mlp-784-300-100-10-train-firmware-translated-mnist',
-      'le-mlp-784-300-100-10-train-firmware-interpreted', 'le-mlp-784-300-100-10-train-bss2-6bit-mismatch',
-      'le-mlp-784-300-100-10-train-bss2-6bit-mismatch-kernel',
+      'le-mlp-784-300-100-10-native-train-128bit', 'le-mlp-784-300-100-10-native-train-mnist-128bit',
+      'le-mlp-784-300-100-10-reference-train',
     ]);
     expect(selectBenchmarks(all, 'train-2threads').map((b) => b.name)).toEqual([
       'le-mlp-784-300-100-10-native-train', 'le-mlp-784-300-100-10-native-train-2threads', 'le-mlp-784-300-100-10-reference-train',
       'le-mlp-784-300-100-10-train', 'le-mlp-784-300-100-10-train-2threads',
     ]);
     expect(selectBenchmarks(all, 'compile').map((b) => b.name)).toEqual(['compile-100k-neurons']);
+  });
+
+  it('a 128-bit native build is never the ratio_vs_native baseline: it fills ratio_vs_native_128bit of the same work, and its own ratio_vs_native is over the full-width build', () => {
+    const w128 = <T extends Benchmark>(b: T): T => ({ ...b, vectorBits: 128 });
+    const mnist = <T extends Benchmark>(b: T): T => ({ ...b, inputs: 'mnist' });
+    const two = <T extends Benchmark>(b: T, baseline: string): T => ({ ...b, threads: 2, baseline });
+    const f = (name: string, impl: Benchmark['implementation'], kind: Benchmark['kind']) => fake(name, impl, kind, { unit: 'steps/s', values: [] });
+    // The 128-bit builds come first, so a lookup that ignored vectorBits would take them as the native baseline.
+    const bs = [
+      w128(f('n-train-128bit', 'native', 'train')),
+      w128(mnist(f('n-train-mnist-128bit', 'native', 'train'))),
+      f('n-train', 'native', 'train'),
+      mnist(f('n-train-mnist', 'native', 'train')),
+      f('n-forward', 'native', 'forward'),
+      two(f('n-train-2threads', 'native', 'train'), 'n-train'),
+      f('e-train', 'engine', 'train'),
+      mnist(f('fw-train-mnist', 'firmware', 'train')),
+      f('e-forward', 'engine', 'forward'),
+      two(f('e-train-2threads', 'engine', 'train'), 'e-train'),
+    ];
+    const values = [20_000, 60_000, 40_000, 100_000, 60_000, 50_000, 24_000, 30_000, 30_000, 30_000];
+    const results = bs.map((b, i) => summarise(b, { unit: 'steps/s', values: [values[i]] }));
+    fillRatios(results, bs);
+    const at = (name: string) => results.find((r) => r.name === name)!;
+    // Engine and firmware: over the full-width native build, and over the 128-bit one on the same inputs.
+    expect([at('e-train').ratio_vs_native, at('e-train').ratio_vs_native_128bit]).toEqual([0.6, 1.2]);
+    expect([at('fw-train-mnist').ratio_vs_native, at('fw-train-mnist').ratio_vs_native_128bit]).toEqual([0.3, 0.5]);
+    // The 128-bit builds: what 128-bit vectors cost against the full-width build of the same work.
+    expect([at('n-train-128bit').ratio_vs_native, at('n-train-128bit').ratio_vs_native_128bit]).toEqual([0.5, 1]);
+    expect([at('n-train-mnist-128bit').ratio_vs_native, at('n-train-mnist-128bit').ratio_vs_native_128bit]).toEqual([0.6, 1]);
+    expect([at('n-train').ratio_vs_native, at('n-train').ratio_vs_native_128bit]).toEqual([1, 2]);
+    // No 128-bit build of that work (forward; two threads): no 128-bit ratio, the native one as before.
+    expect([at('e-forward').ratio_vs_native, at('e-forward').ratio_vs_native_128bit]).toEqual([0.5, null]);
+    expect([at('e-train-2threads').ratio_vs_native, at('e-train-2threads').ratio_vs_native_128bit]).toEqual([0.6, null]);
+    expect(at('n-train-2threads').ratio_vs_native_128bit).toBeNull();
+  });
+
+  it('a filter pulls in the 128-bit baseline of the work it selects, and only of that work', () => {
+    const w128 = <T extends Benchmark>(b: T): T => ({ ...b, vectorBits: 128 });
+    const two = <T extends Benchmark>(b: T, baseline: string): T => ({ ...b, threads: 2, baseline });
+    const f = (name: string, impl: Benchmark['implementation'], kind: Benchmark['kind']) => fake(name, impl, kind, { unit: 'steps/s', values: [] });
+    const fakes = [
+      f('n-train', 'native', 'train'), two(f('n-train-2threads', 'native', 'train'), 'n-train'), w128(f('n-train-128bit', 'native', 'train')),
+      f('e-train', 'engine', 'train'), two(f('e-train-2threads', 'engine', 'train'), 'e-train'), f('e-forward', 'engine', 'forward'),
+    ];
+    const pick = (filter: string) => selectBenchmarks(fakes, filter).map((b) => b.name);
+    expect(pick('e-train')).toEqual(['n-train', 'n-train-2threads', 'n-train-128bit', 'e-train', 'e-train-2threads']);
+    // Two threads: no 128-bit build of that work; the single-thread baselines pulled in bring none either.
+    expect(pick('2threads')).toEqual(['n-train', 'n-train-2threads', 'e-train', 'e-train-2threads']);
+    expect(pick('e-forward')).toEqual(['e-forward']);
+    // Selecting the 128-bit build pulls in the full-width build its ratio_vs_native divides by.
+    expect(pick('128bit')).toEqual(['n-train', 'n-train-128bit']);
+
+    const all = listBenchmarks();
+    const P = 'le-mlp-784-300-100-10-';
+    // Baselines pulled in for the MNIST firmware benchmark: the native ones on MNIST inputs, both widths.
+    const pulled = (filter: string) => selectBenchmarks(all, filter).map((b) => b.name).filter((n) => !n.includes(filter));
+    expect(pulled('train-firmware-translated-mnist')).toEqual([`${P}native-train-mnist`, `${P}native-train-mnist-128bit`]);
+    expect(pulled(`${P}train-firmware-translated`)).toEqual([
+      `${P}native-train`, `${P}native-train-mnist`, `${P}native-train-128bit`, `${P}native-train-mnist-128bit`, `${P}reference-train`,
+    ]);
+    expect(selectBenchmarks(all, '2threads').some((b) => b.vectorBits !== undefined)).toBe(false);
+    expect(selectBenchmarks(all, 'native-train').map((b) => b.name)).toEqual([
+      `${P}native-train`, `${P}native-train-mnist`, `${P}native-train-2threads`, `${P}native-train-128bit`, `${P}native-train-mnist-128bit`,
+      `${P}reference-train`,
+    ]);
+    for (const name of [`${P}native-train-128bit`, `${P}native-train-mnist-128bit`]) {
+      const b = all.find((x) => x.name === name)!;
+      expect(b.vectorBits).toBe(128);
+      expect(b.implementation).toBe('native');
+      expect(b.description).toMatch(/without AVX.*128-bit vectors, as WebAssembly SIMD/);
+    }
+  });
+
+  it('the table has a "vs 128-bit C" column, "-" where there is no 128-bit build of the work', async () => {
+    const w128 = <T extends Benchmark>(b: T): T => ({ ...b, vectorBits: 128 });
+    const report = await runSuite({
+      runs: 1,
+      benchmarks: [
+        w128(fake('n-train-128bit', 'native', 'train', { unit: 'steps/s', values: [20_000] })),
+        fake('n-train', 'native', 'train', { unit: 'steps/s', values: [40_000] }),
+        fake('e-train', 'engine', 'train', { unit: 'steps/s', values: [24_000] }),
+        fake('e-forward', 'engine', 'forward', { unit: 'steps/s', values: [30_000] }),
+      ],
+    });
+    const lines = formatReport(report).split('\n');
+    const head = lines.find((l) => l.startsWith('benchmark'))!;
+    expect(head).toMatch(/vs native +vs 128-bit C +vs reference/);
+    const cells = (name: string) => lines.find((l) => l.startsWith(name + ' '))!.trim().split(/ {2,}/);
+    const col = head.trim().split(/ {2,}/).indexOf('vs 128-bit C');
+    expect(cells('e-train')[col]).toBe('1.2x');
+    expect(cells('n-train-128bit')[col - 1]).toBe('0.5x');
+    expect(cells('e-forward')[col]).toBe('-');
+    expect(report.results.find((r) => r.name === 'e-forward')!.ratio_vs_native_128bit).toBeNull();
   });
 });
 
