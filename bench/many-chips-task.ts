@@ -1,13 +1,13 @@
 /**
- * One chip instance of the many-chips firmware benchmark (bench/le-firmware-bench.ts), run on a
- * worker thread by emulator/threads/pool.ts: the firmware training run of the single-thread
- * benchmark, started in step with the other instances through a shared block of counters, so that
- * the host times all instances' runs together (their steps over the wall time of the round).
+ * One chip instance of a many-chips benchmark (bench/many-chips-bench.ts), run on a worker thread
+ * by emulator/threads/pool.ts: the training run of a single-thread benchmark (bench/training-runs.ts),
+ * started in step with the other instances through a shared block of counters, so that the host
+ * times all instances' rounds together (their steps over the wall time of the round).
  */
 import { performance } from 'node:perf_hooks';
 import { MLP_STEPS_PER_SAMPLE } from './mlp.js';
 import { isSkipped } from './native.js';
-import { prepareFirmwareTraining } from './firmware-training.js';
+import { prepareEngineTraining, prepareFirmwareTraining, type FirmwareTraining } from './training-runs.js';
 
 /** Int32 slots at the start of the shared block. */
 export const SYNC = {
@@ -42,9 +42,12 @@ export function instanceFigures(sync: SharedArrayBuffer, index: number, runs: nu
   return new Float64Array(sync, SYNC_BYTES + 8 * index * n, n);
 }
 
-export interface FirmwareChipsTask {
+/** Which training run an instance times: le.s on MNIST images, or the engine's kernel plasticity on dense inputs. */
+export type ChipsRun = 'firmware-mnist' | 'engine-dense';
+
+export interface ChipsTask {
   index: number;
-  inputs: 'dense' | 'mnist';
+  run: ChipsRun;
   samples: number;
   /** Warm-up samples after the first two (a count: every instance presents the same samples). */
   warmupSamples: number;
@@ -55,28 +58,32 @@ export interface FirmwareChipsTask {
   patienceMs: number;
 }
 
-export interface FirmwareChipsResult {
+export interface ChipsResult {
   skipped?: string;
   /** This instance's own steps/s per round. */
   steps_per_s: number[];
   /** Its weights after the last round: the same on every instance (same image, seeds and samples). */
   weights: { sum: number; fnv1a: string };
-  firmware_instructions_per_step: number;
+  /** Firmware instructions per analog step (firmware runs; else null). */
+  firmware_instructions_per_step: number | null;
 }
 
 /** Prepares one instance, then runs `runs` rounds, each when the host starts it. */
-export async function runFirmwareChip(task: FirmwareChipsTask): Promise<FirmwareChipsResult> {
+export async function runChip(task: ChipsTask): Promise<ChipsResult> {
   const s = new Int32Array(task.sync, 0, SYNC_BYTES / 4);
   const figures = instanceFigures(task.sync, task.index, task.runs);
   const signal = (slot: number) => {
     Atomics.add(s, slot, 1);
     Atomics.notify(s, slot);
   };
-  const t = await prepareFirmwareTraining({ inputs: task.inputs, samples: task.samples, warmupSamples: task.warmupSamples });
+  const t =
+    task.run === 'firmware-mnist'
+      ? await prepareFirmwareTraining({ inputs: 'mnist', samples: task.samples, warmupSamples: task.warmupSamples })
+      : prepareEngineTraining({ samples: task.samples, warmupSamples: task.warmupSamples });
   if (isSkipped(t)) {
     Atomics.store(s, SYNC.skipped, 1);
     signal(SYNC.ready);
-    return { skipped: t.skipped, steps_per_s: [], weights: { sum: 0, fnv1a: '' }, firmware_instructions_per_step: 0 };
+    return { skipped: t.skipped, steps_per_s: [], weights: { sum: 0, fnv1a: '' }, firmware_instructions_per_step: null };
   }
   signal(SYNC.ready);
   const perRun: number[] = [];
@@ -95,11 +102,11 @@ export async function runFirmwareChip(task: FirmwareChipsTask): Promise<Firmware
   }
   // After the last round (outside its timing): the weights' digest and the firmware's work.
   const weights = t.weightsDigest();
-  const st = t.runtime.statistics();
-  const ips = Math.round(st.instructions / Math.max(1, st.steps));
+  const st = 'runtime' in t ? (t as FirmwareTraining).runtime.statistics() : null;
+  const ips = st ? Math.round(st.instructions / Math.max(1, st.steps)) : null;
   figures[task.runs] = weights.sum;
   figures[task.runs + 1] = parseInt(weights.fnv1a, 16);
-  figures[task.runs + 2] = ips;
+  figures[task.runs + 2] = ips ?? NaN;
   signal(SYNC.reported);
   return { steps_per_s: perRun, weights, firmware_instructions_per_step: ips };
 }

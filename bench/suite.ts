@@ -16,6 +16,7 @@ import { leFirmwareBenchmarks } from './le-firmware-bench.js';
 import { leMlpBenchmarks } from './le-mlp-bench.js';
 import { threadsBenchmarks } from './threads-bench.js';
 import { lifBss2Benchmark } from './lif-bss2.js';
+import { manyChipsBenchmarks } from './many-chips-bench.js';
 import { describeMachine, machineLine } from './machine.js';
 import { isSkipped } from './native.js';
 import type { BenchContext, Benchmark, BenchReport, BenchResult, Measurement, Runner, Skipped } from './types.js';
@@ -40,6 +41,7 @@ function registerDefaults(): void {
   defaultsDone = true;
   for (const b of leMlpBenchmarks()) registerBenchmark(b);
   for (const b of threadsBenchmarks()) registerBenchmark(b);
+  for (const b of manyChipsBenchmarks()) registerBenchmark(b);
   for (const b of leFirmwareBenchmarks()) registerBenchmark(b);
   for (const b of leChipBenchmarks()) registerBenchmark(b);
   registerBenchmark(lifBss2Benchmark());
@@ -85,10 +87,11 @@ function sameWork(a: Benchmark, b: Benchmark): boolean {
 /**
  * Whether `base` is `b`'s baseline of a kind: 'native' the full-width native build (never a
  * narrower one), 'native128' the 128-bit native build, 'reference' the TypeScript reference. The
- * same work, and for native code also the same threads.
+ * same work on as many chips, and for native code also the same threads.
  */
 function baselineOf(base: Benchmark, b: Benchmark, which: 'native' | 'native128' | 'reference'): boolean {
-  if (!sameWork(base, b)) return false;
+  // Several chips at once compare with their single-chip benchmark only (ratio_vs_single_thread).
+  if (!sameWork(base, b) || (base.chips ?? 1) !== (b.chips ?? 1)) return false;
   if (which === 'reference') return base.implementation === 'reference';
   if (base.implementation !== 'native' || (base.threads ?? 1) !== (b.threads ?? 1)) return false;
   return which === 'native128' ? base.vectorBits === 128 : base.vectorBits === undefined;
@@ -231,38 +234,44 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<BenchReport> {
   // Prepared benchmarks interleave; those that only offer measure() time their runs in one go first.
   const measured: (Measurement | Skipped | undefined)[] = [];
   const runners: (Runner | Skipped | undefined)[] = [];
-  for (const b of selected) {
-    let r: Runner | Skipped | undefined;
-    let m: Measurement | Skipped | undefined;
-    if (b.prepare) {
-      log(`${b.name}: preparing`);
-      r = await b.prepare(ctx);
-    } else if (b.measure) {
-      log(`${b.name}: measuring ${runs} runs`);
-      m = await b.measure(ctx);
-    } else {
-      throw new Error(`benchmark ${b.name} has neither prepare nor measure`);
+  let results: BenchResult[];
+  try {
+    for (const b of selected) {
+      let r: Runner | Skipped | undefined;
+      let m: Measurement | Skipped | undefined;
+      if (b.prepare) {
+        log(`${b.name}: preparing`);
+        r = await b.prepare(ctx);
+      } else if (b.measure) {
+        log(`${b.name}: measuring ${runs} runs`);
+        m = await b.measure(ctx);
+      } else {
+        throw new Error(`benchmark ${b.name} has neither prepare nor measure`);
+      }
+      const skip = r ?? m;
+      if (isSkipped(skip)) log(`${b.name}: skipped (${skip.skipped})`);
+      runners.push(r);
+      measured.push(m);
     }
-    const skip = r ?? m;
-    if (isSkipped(skip)) log(`${b.name}: skipped (${skip.skipped})`);
-    runners.push(r);
-    measured.push(m);
-  }
-  const values: number[][] = selected.map(() => []);
-  for (let k = 0; k < runs; k++) {
-    log(`run ${k + 1} of ${runs}`);
-    for (let i = 0; i < selected.length; i++) {
+    const values: number[][] = selected.map(() => []);
+    for (let k = 0; k < runs; k++) {
+      log(`run ${k + 1} of ${runs}`);
+      for (let i = 0; i < selected.length; i++) {
+        const r = runners[i];
+        if (r === undefined || isSkipped(r) || k >= Math.min(runs, r.maxRuns ?? runs)) continue;
+        values[i].push(await r.run());
+      }
+    }
+    const presets = presetSpeedups();
+    results = selected.map((b, i) => {
       const r = runners[i];
-      if (r === undefined || isSkipped(r) || k >= Math.min(runs, r.maxRuns ?? runs)) continue;
-      values[i].push(await r.run());
-    }
+      const m = r === undefined ? measured[i]! : isSkipped(r) ? r : { unit: r.unit, values: values[i], info: r.info?.() };
+      return summarise(b, m, presets);
+    });
+  } finally {
+    // Runners that started workers end them, also when a run failed.
+    for (const r of runners) if (r !== undefined && !isSkipped(r)) await r.close?.();
   }
-  const presets = presetSpeedups();
-  const results = selected.map((b, i) => {
-    const r = runners[i];
-    const m = r === undefined ? measured[i]! : isSkipped(r) ? r : { unit: r.unit, values: values[i], info: r.info?.() };
-    return summarise(b, m, presets);
-  });
   fillRatios(results, selected);
   return {
     format: 'lechip/bench@1',

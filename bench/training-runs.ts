@@ -1,8 +1,10 @@
 /**
- * A warmed-up firmware training run: examples/mnist-mlp.json compiled for `ideal`, processor
- * timing ideal, the processors translated to WebAssembly on the kernels' bus, one thread. The
- * firmware benchmarks (bench/le-firmware-bench.ts) time it, on the host thread or one instance per
- * worker thread (bench/firmware-chips-task.ts).
+ * Warmed-up training runs of one chip on one thread, as the step benchmarks time them on the host
+ * thread or one instance per worker thread (bench/many-chips-task.ts):
+ *   firmware  examples/mnist-mlp.json compiled for `ideal`, processor timing ideal, the processors
+ *             translated to WebAssembly on the kernels' bus (bench/le-firmware-bench.ts);
+ *   engine    the benchmark MLP (bench/mlp.ts) on the WASM engine, fused kernel plasticity, dense
+ *             inputs, many steps per call (bench/le-mlp-bench.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,19 +18,58 @@ import { FirmwareRuntime } from '../emulator/firmware-runtime.js';
 import { realiseModel } from '../emulator/instance.js';
 import { loadTranslator } from '../emulator/processor/translator.js';
 import { engineProcessorFactory } from '../emulator/processor/wasm-bus.js';
-import { denseSamples, MLP_STEPS_PER_SAMPLE, mnistSamples } from './mlp.js';
+import { denseSamples, MLP_SIZES, MLP_STEPS_PER_SAMPLE, mlpModel, mnistSamples } from './mlp.js';
 import type { Skipped } from './types.js';
 
-/** A warmed-up firmware training run of examples/mnist-mlp.json on ideal (one thread). */
-export interface FirmwareTraining {
-  /** Presents the next n samples of the bank (100 steps each, processors after every step). */
+/** A warmed-up training run of one chip. */
+export interface TrainingRun {
+  /** Presents the next n samples of the bank (100 steps each, learning on). */
   present(n: number): void;
   /** Samples in the bank (presented round-robin). */
   samples: number;
-  runtime: FirmwareRuntime;
   engine: Engine;
   /** Sum and FNV-1a hash of every projection's weights (the same runs give the same bytes). */
   weightsDigest(): { sum: number; fnv1a: string };
+}
+
+/** A firmware training run: its processors' runtime too. */
+export interface FirmwareTraining extends TrainingRun {
+  runtime: FirmwareRuntime;
+}
+
+/** Sum and FNV-1a hash of every projection's weights. */
+function digest(engine: Engine, projections: number): { sum: number; fnv1a: string } {
+  let sum = 0;
+  let h = 0x811c9dc5;
+  for (let p = 0; p < projections; p++) {
+    const w = engine.readWeights(p);
+    const bytes = new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
+    for (let i = 0; i < w.length; i++) sum += w[i];
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  }
+  return { sum, fnv1a: (h >>> 0).toString(16).padStart(8, '0') };
+}
+
+/**
+ * The engine's training run: dense inputs, nudging and fused kernel plasticity, each present()
+ * one call into WASM from a reset state (the weights carry on). Warm-up: `warmupSamples` samples.
+ */
+export function prepareEngineTraining(opts: { samples: number; warmupSamples: number }): TrainingRun | Skipped {
+  const { samples } = opts;
+  const data = denseSamples(samples, MLP_SIZES[0], MLP_SIZES[MLP_SIZES.length - 1]);
+  const model = mlpModel(1);
+  let engine: Engine;
+  try {
+    engine = new Engine(model, { fused: true });
+  } catch (err) {
+    return { skipped: `WASM engine could not start: ${(err as Error).message.split('\n')[0]}` };
+  }
+  const present = (n: number) => {
+    engine.reset();
+    engine.present({ inputs: data.x, targets: data.y, count: n, stepsPerSample: MLP_STEPS_PER_SAMPLE, learn: true, nudge: true, readout: 'out' });
+  };
+  if (opts.warmupSamples > 0) present(Math.min(opts.warmupSamples, samples));
+  return { present, samples, engine, weightsDigest: () => digest(engine, model.projections.length) };
 }
 
 /**
@@ -73,16 +114,5 @@ export async function prepareFirmwareTraining(opts: { inputs: 'dense' | 'mnist';
   present(2 + (opts.warmupSamples ?? 0));
   for (const t0 = performance.now(); performance.now() - t0 < (opts.warmupMs ?? 0); ) present(1);
   runtime.resetStats();
-  const weightsDigest = () => {
-    let sum = 0;
-    let h = 0x811c9dc5;
-    for (let p = 0; p < model.projections.length; p++) {
-      const w = engine.readWeights(p);
-      const bytes = new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
-      for (let i = 0; i < w.length; i++) sum += w[i];
-      for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-    }
-    return { sum, fnv1a: (h >>> 0).toString(16).padStart(8, '0') };
-  };
-  return { present, samples, runtime, engine, weightsDigest };
+  return { present, samples, runtime, engine, weightsDigest: () => digest(engine, model.projections.length) };
 }

@@ -32,6 +32,8 @@ export interface Runner {
   maxRuns?: number;
   /** Anything else worth reporting (compiler, data, cores used); read after the last run. */
   info?(): Record<string, unknown>;
+  /** Ends what prepare started (worker threads), after info(); also when the suite fails. */
+  close?(): Promise<void> | void;
 }
 
 /** The raw numbers of one benchmark: one value per run. */
@@ -58,6 +60,8 @@ export interface Benchmark {
   speedup?: number;
   /** Threads it steps on (default 1). */
   threads?: number;
+  /** Chip instances it runs at once, one per thread (default 1: one chip). */
+  chips?: number;
   /**
    * A native build narrower than the machine's vectors: 128 = SSE only (the width of WebAssembly
    * SIMD). Such a benchmark is never the ratio_vs_native baseline; it is the baseline of

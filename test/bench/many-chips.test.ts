@@ -1,34 +1,63 @@
 import { describe, expect, it } from 'vitest';
-import { prepareFirmwareTraining } from '../../bench/firmware-training.js';
-import { firmwareChipsBenchmark } from '../../bench/le-firmware-bench.js';
+import { manyChipsBenchmark } from '../../bench/many-chips-bench.js';
+import type { ChipsRun } from '../../bench/many-chips-task.js';
 import { isSkipped } from '../../bench/native.js';
+import { prepareEngineTraining, prepareFirmwareTraining, type TrainingRun } from '../../bench/training-runs.js';
 import type { Runner } from '../../bench/types.js';
 
-// Two chip instances of the firmware training run, one per worker thread, started together:
-// the many-chips benchmark. Its instances must train exactly as one instance on the host thread.
-describe('firmware benchmark on two chips at once', () => {
-  it('runs the rounds together and trains each chip exactly as one chip alone', async () => {
-    const samples = 2;
-    const runs = 2;
-    const b = firmwareChipsBenchmark('mnist', 2, { samples, warmupSamples: 0 });
-    expect(b.threads).toBe(2);
-    expect(b.baseline).toBe('le-mlp-784-300-100-10-train-firmware-translated-mnist');
-    const prepared = await b.prepare!({ runs, quick: true, log: () => {} });
-    if (isSkipped(prepared)) throw new Error(`skipped: ${prepared.skipped}`);
-    const r = prepared as Runner;
-    const rates = [await r.run(), await r.run()];
-    for (const v of rates) expect(v).toBeGreaterThan(0);
-    const info = r.info!() as { weights_identical_across_chips: boolean; weights_fnv1a: string[]; per_chip_steps_per_s: number[][] };
-    expect(info.per_chip_steps_per_s.map((x) => x.length)).toEqual([runs, runs]);
-    expect(info.weights_identical_across_chips).toBe(true);
+// Two chip instances of a training run, one per worker thread, started together: the many-chips
+// benchmarks. Each instance must train exactly as one instance on the host thread.
+const cases: { run: ChipsRun; single: string; alone: (samples: number) => Promise<TrainingRun | { skipped: string }> }[] = [
+  {
+    run: 'firmware-mnist',
+    single: 'le-mlp-784-300-100-10-train-firmware-translated-mnist',
+    alone: (samples) => prepareFirmwareTraining({ inputs: 'mnist', samples, warmupSamples: 0 }),
+  },
+  {
+    run: 'engine-dense',
+    single: 'le-mlp-784-300-100-10-train',
+    alone: async (samples) => prepareEngineTraining({ samples, warmupSamples: 0 }),
+  },
+];
 
-    // The same image, samples and rounds on the host thread: the same weights, byte for byte.
-    const alone = await prepareFirmwareTraining({ inputs: 'mnist', samples, warmupSamples: 0 });
-    if (isSkipped(alone)) throw new Error(`skipped: ${alone.skipped}`);
-    const before = alone.weightsDigest().fnv1a;
-    for (let k = 0; k < runs; k++) alone.present(samples);
-    const after = alone.weightsDigest().fnv1a;
-    expect(after).not.toBe(before); // the firmware learned something the digest sees
-    expect(info.weights_fnv1a).toEqual([after, after]);
-  }, 120_000);
+describe('many chips at once (one per worker thread)', () => {
+  for (const c of cases) {
+    it(`${c.run}: rounds run together and each chip trains exactly as one chip alone`, async () => {
+      const samples = 2;
+      const runs = 2;
+      const b = manyChipsBenchmark(c.run, 2, { samples, warmupSamples: 0 });
+      expect(b.threads).toBe(2);
+      expect(b.baseline).toBe(c.single);
+      expect(b.name).toBe(`${c.single}-2chips`);
+      const prepared = await b.prepare!({ runs, quick: true, log: () => {} });
+      if (isSkipped(prepared)) throw new Error(`skipped: ${prepared.skipped}`);
+      const r = prepared as Runner;
+      try {
+        for (let k = 0; k < runs; k++) expect(await r.run()).toBeGreaterThan(0);
+        const info = r.info!() as { weights_identical_across_chips: boolean; weights_fnv1a: string[]; per_chip_steps_per_s: number[][] };
+        expect(info.per_chip_steps_per_s.map((x) => x.length)).toEqual([runs, runs]);
+        expect(info.weights_identical_across_chips).toBe(true);
+
+        // The same samples and rounds on the host thread: the same weights, byte for byte.
+        const alone = await c.alone(samples);
+        if (isSkipped(alone)) throw new Error(`skipped: ${alone.skipped}`);
+        const before = alone.weightsDigest().fnv1a;
+        for (let k = 0; k < runs; k++) alone.present(samples);
+        const after = alone.weightsDigest().fnv1a;
+        expect(after).not.toBe(before); // learning changed what the digest sees
+        expect(info.weights_fnv1a).toEqual([after, after]);
+      } finally {
+        await r.close?.();
+      }
+    }, 120_000);
+  }
+
+  it('stops instances still waiting for rounds when the suite closes early', async () => {
+    const b = manyChipsBenchmark('engine-dense', 2, { samples: 1, warmupSamples: 0 });
+    const r = (await b.prepare!({ runs: 3, quick: true, log: () => {} })) as Runner;
+    expect(await r.run()).toBeGreaterThan(0);
+    const t0 = Date.now();
+    await r.close!();
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  }, 60_000);
 });

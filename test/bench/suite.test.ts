@@ -115,6 +115,23 @@ describe('summarise and ratios', () => {
     expect(results[4].ratio_vs_single_thread).toBe(1.25);
   });
 
+  it('several chips at once divide by their single-chip benchmark only, never by one-chip native or reference figures', () => {
+    const bs: Benchmark[] = [
+      fake('n-train', 'native', 'train', { unit: 'steps/s', values: [] }),
+      { ...fake('n-train-2threads', 'native', 'train', { unit: 'steps/s', values: [] }), threads: 2, baseline: 'n-train' },
+      fake('r-train', 'reference', 'train', { unit: 'steps/s', values: [] }),
+      fake('e-train', 'engine', 'train', { unit: 'steps/s', values: [] }),
+      { ...fake('e-train-2chips', 'engine', 'train', { unit: 'steps/s', values: [] }), threads: 2, chips: 2, baseline: 'e-train' },
+    ];
+    const values = [[40_000], [50_000], [1_000], [20_000], [36_000]];
+    const results = bs.map((b, i) => summarise(b, { unit: 'steps/s', values: values[i] }));
+    fillRatios(results, bs);
+    expect(results[4].ratio_vs_single_thread).toBe(1.8);
+    expect(results[4].ratio_vs_native).toBeNull();
+    expect(results[4].ratio_vs_reference).toBeNull();
+    expect(results[3].ratio_vs_native).toBe(0.5);
+  });
+
   it('a filter keeps the baselines its ratios need', () => {
     const all = listBenchmarks();
     const filter = 'le-mlp-784-300-100-10-train';
@@ -256,6 +273,31 @@ describe('runSuite', () => {
     expect(typeof report.machine).toBe('string');
     expect(report.machine_info.cores).toBeGreaterThan(0);
     expect(formatReport(report)).toMatch(/\ngone +skipped: not built/);
+  });
+
+  it('closes every prepared runner after the runs, and also when a run fails', async () => {
+    const closed: string[] = [];
+    const closing = (name: string, fail = false): Benchmark => ({
+      ...fake(name, 'engine', 'train', { unit: 'steps/s', values: [] }),
+      measure: undefined,
+      async prepare() {
+        return {
+          unit: 'steps/s',
+          run: () => {
+            if (fail) throw new Error(`${name} failed`);
+            return 1;
+          },
+          close: async () => {
+            closed.push(name);
+          },
+        };
+      },
+    });
+    await runSuite({ runs: 2, benchmarks: [closing('a-train'), closing('b-train')] });
+    expect(closed).toEqual(['a-train', 'b-train']);
+    closed.length = 0;
+    await expect(runSuite({ runs: 2, benchmarks: [closing('a-train'), closing('b-train', true)] })).rejects.toThrow('b-train failed');
+    expect(closed).toEqual(['a-train', 'b-train']);
   });
 
   it('benchmarks offering only measure() report their values as given', async () => {
