@@ -15,7 +15,7 @@ import { ReferenceModel } from '../emulator/reference.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { denseSamples, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, mlpModel, MNIST_BANK, mnistSamples } from './mlp.js';
-import { buildNative, buildNative128, isSkipped, nativeCacheDir, runNativeBench, type NativeBenchResult } from './native.js';
+import { buildNative, buildNative128, isSkipped, nativeCacheDir, runNativeBench, runNativeBenchCopies, type NativeBenchResult } from './native.js';
 import type { BenchContext, Benchmark, BenchKind, Runner, Skipped } from './types.js';
 
 const PREFIX = 'le-mlp-784-300-100-10';
@@ -35,12 +35,22 @@ const common = { sizes: MLP_SIZES, dt_ms: MLP_DT_MS, speedup: IDEAL_SPEEDUP };
  * A native benchmark of one kind on some inputs and threads; `vectorBits` 128 builds the same C for
  * 128-bit SSE vectors (NATIVE_FLAGS_128) instead of the machine's widest (one thread only).
  */
-function nativeBenchmark(kind: 'forward' | 'train', inputs: 'dense' | 'mnist' = 'dense', threads = 1, vectorBits?: 128): Benchmark {
-  if (vectorBits !== undefined && threads !== 1) throw new Error('the 128-bit native build is benchmarked on one thread only');
+/** Variants of the native benchmark: one network split over threads, the 128-bit build, or several independent networks (chips) at once. */
+interface NativeVariant {
+  threads?: number;
+  vectorBits?: 128;
+  chips?: number;
+}
+
+function nativeBenchmark(kind: 'forward' | 'train', inputs: 'dense' | 'mnist' = 'dense', variant: NativeVariant = {}): Benchmark {
+  const { vectorBits } = variant;
+  const threads = variant.threads ?? 1;
+  const chips = variant.chips ?? 1;
+  if ([vectorBits !== undefined, threads !== 1, chips !== 1].filter(Boolean).length > 1) throw new Error('a native benchmark varies one thing at a time');
   const name = `${PREFIX}-native-${kind}${inputs === 'mnist' ? '-mnist' : ''}`;
   return {
     ...common,
-    name: threads !== 1 ? `${name}-${threads}threads` : vectorBits === 128 ? `${name}-128bit` : name,
+    name: threads !== 1 ? `${name}-${threads}threads` : chips !== 1 ? `${name}-${chips}chips` : vectorBits === 128 ? `${name}-128bit` : name,
     description:
       (vectorBits === 128
         ? 'the same C code as the native baseline compiled without AVX (-mno-avx -mno-avx2 -mno-avx512f -mno-fma): SSE, 128-bit vectors, as WebAssembly SIMD; '
@@ -49,11 +59,13 @@ function nativeBenchmark(kind: 'forward' | 'train', inputs: 'dense' | 'mnist' = 
         ? 'native C baseline, float32: basal and neuron update per step (errors zero without target and learning)'
         : 'native C baseline, float32: full LE step with nudging, W^T error pathway and plasticity (fused into one pass per matrix)') +
       (inputs === 'mnist' ? '; MNIST training images (rows of zero pixels skipped, as everywhere)' : '') +
-      (threads === 1 ? '' : `; ${threads} threads (pthreads): the first layer's pass split by columns, each thread on a panel of its own, two spin hand-overs per step; identical results`),
+      (threads === 1 ? '' : `; ${threads} threads (pthreads): the first layer's pass split by columns, each thread on a panel of its own, two spin hand-overs per step; identical results`) +
+      (chips === 1 ? '' : `; ${chips} processes at the same time, each its own network (many chips): steps/s summed over the processes`),
     kind,
     inputs,
     implementation: 'native',
     ...(threads === 1 ? {} : { threads, baseline: name }),
+    ...(chips === 1 ? {} : { threads: chips, chips, baseline: name }),
     ...(vectorBits === undefined ? {} : { vectorBits }),
     async prepare(ctx): Promise<Runner | Skipped> {
       const build = vectorBits === 128 ? buildNative128() : buildNative();
@@ -74,12 +86,22 @@ function nativeBenchmark(kind: 'forward' | 'train', inputs: 'dense' | 'mnist' = 
         writeFileSync(bank, new Uint8Array(words.buffer));
       }
       let last: NativeBenchResult | undefined;
+      let perChip: number[] = [];
+      const rate = (out: NativeBenchResult) => (kind === 'forward' ? out.forward_steps_per_s : out.train_steps_per_s)[0];
+      const opts = { steps, runs: 1, sizes: [...MLP_SIZES], stepsPerSample: MLP_STEPS_PER_SAMPLE, mode: kind, inputs: bank, threads };
       // One process per run (each with its own short warm-up), so runs interleave with the others'.
-      const once = () => {
-        const out = runNativeBench({ steps, runs: 1, sizes: [...MLP_SIZES], stepsPerSample: MLP_STEPS_PER_SAMPLE, mode: kind, inputs: bank, threads }, build);
+      const once = async () => {
+        if (chips !== 1) {
+          // The processes start together and do the same work, so their timed parts overlap.
+          const outs = await runNativeBenchCopies(opts, build, chips);
+          last = outs[0];
+          perChip = outs.map(rate);
+          return perChip.reduce((a, b) => a + b, 0);
+        }
+        const out = runNativeBench(opts, build);
         if (isSkipped(out)) throw new Error(`native baseline vanished after building: ${out.skipped}`);
         last = out;
-        return (kind === 'forward' ? out.forward_steps_per_s : out.train_steps_per_s)[0];
+        return rate(out);
       };
       return {
         unit: 'steps/s',
@@ -94,6 +116,7 @@ function nativeBenchmark(kind: 'forward' | 'train', inputs: 'dense' | 'mnist' = 
           weight_layout: '[pre][post], rows padded to 16 floats',
           nonzero_hidden_rate_fraction: last?.nonzero_rate_fraction,
           ...(threads === 1 ? {} : { threads, division: last?.division }),
+          ...(chips === 1 ? {} : { chips, per_chip_steps_per_s_last_run: perChip.map(Math.round) }),
         }),
       };
     },
@@ -184,8 +207,9 @@ function engineBenchmark(kind: 'forward' | 'train'): Benchmark {
 export function leMlpBenchmarks(): Benchmark[] {
   const kinds: ('forward' | 'train')[] = ['forward', 'train'];
   return [
-    ...kinds.map((k) => nativeBenchmark(k)), nativeBenchmark('train', 'mnist'), nativeBenchmark('train', 'dense', 2),
-    nativeBenchmark('train', 'dense', 1, 128), nativeBenchmark('train', 'mnist', 1, 128),
+    ...kinds.map((k) => nativeBenchmark(k)), nativeBenchmark('train', 'mnist'), nativeBenchmark('train', 'dense', { threads: 2 }),
+    nativeBenchmark('train', 'dense', { chips: 2 }),
+    nativeBenchmark('train', 'dense', { vectorBits: 128 }), nativeBenchmark('train', 'mnist', { vectorBits: 128 }),
     ...kinds.map(referenceBenchmark), ...kinds.map(engineBenchmark),
   ];
 }

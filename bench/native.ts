@@ -2,7 +2,7 @@
  * The native C baseline (bench/native/le_step.c): finds the system C compiler, builds the baseline
  * once per source/compiler/flags into a cache folder, runs it and parses its JSON line.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -162,10 +162,8 @@ export interface NativeBenchOptions {
   threads?: number;
 }
 
-/** Builds (or reuses) the baseline and runs its benchmark mode: forward and/or train steps/s per run. */
-export function runNativeBench(opts: NativeBenchOptions = {}, build: NativeBuild | Skipped = buildNative()): NativeBenchResult | Skipped {
-  if (isSkipped(build)) return build;
-  const args = [
+function benchArgs(opts: NativeBenchOptions): string[] {
+  return [
     '--steps', String(opts.steps ?? 20_000),
     '--runs', String(opts.runs ?? 5),
     '--sizes', (opts.sizes ?? [784, 300, 100, 10]).join(','),
@@ -175,7 +173,33 @@ export function runNativeBench(opts: NativeBenchOptions = {}, build: NativeBuild
     ...(opts.inputs ? ['--inputs', opts.inputs] : []),
     ...(opts.threads ? ['--threads', String(opts.threads)] : []),
   ];
-  const line = runNativeBinary(build, args).trim().split('\n').pop() ?? '';
+}
+
+function parseBench(stdout: string, build: NativeBuild): NativeBenchResult {
+  const line = stdout.trim().split('\n').pop() ?? '';
   const out = JSON.parse(line) as NativeBenchOutput;
   return { ...out, compiler: build.compiler, compilerVersion: build.compilerVersion, flags: build.flags };
+}
+
+/** Builds (or reuses) the baseline and runs its benchmark mode: forward and/or train steps/s per run. */
+export function runNativeBench(opts: NativeBenchOptions = {}, build: NativeBuild | Skipped = buildNative()): NativeBenchResult | Skipped {
+  if (isSkipped(build)) return build;
+  return parseBench(runNativeBinary(build, benchArgs(opts)), build);
+}
+
+/** Runs `copies` processes of the benchmark mode at the same time (independent networks, one per core); their results in order. */
+export async function runNativeBenchCopies(opts: NativeBenchOptions, build: NativeBuild, copies: number): Promise<NativeBenchResult[]> {
+  const args = benchArgs(opts);
+  const one = () =>
+    new Promise<string>((resolve, reject) => {
+      const child = spawn(build.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`le_step ${args.join(' ')} exited with ${code}: ${err.trim()}`))));
+    });
+  const outs = await Promise.all(Array.from({ length: copies }, one));
+  return outs.map((o) => parseBench(o, build));
 }

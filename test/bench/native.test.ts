@@ -7,7 +7,7 @@ import { Rng } from '../../common/random.js';
 import { ReferenceModel } from '../../emulator/reference.js';
 import { checkNetworkModel, runNativeCheck, type CheckNetwork, type NativeActivation } from '../../bench/native-check.js';
 import { describeMachine } from '../../bench/machine.js';
-import { buildNative, buildNative128, findCompiler, isSkipped, NATIVE_FLAGS_128, runNativeBench, runNativeBinary, type NativeBuild } from '../../bench/native.js';
+import { buildNative, buildNative128, findCompiler, isSkipped, NATIVE_FLAGS_128, runNativeBench, runNativeBenchCopies, runNativeBinary, type NativeBuild } from '../../bench/native.js';
 
 const hasCompiler = findCompiler() !== null;
 const hasObjdump = (() => {
@@ -138,6 +138,21 @@ describe.skipIf(!hasCompiler)('native C baseline (bench/native/le_step.c)', () =
     expect(out.forward_steps_per_s).toHaveLength(2);
     expect(out.train_steps_per_s).toHaveLength(2);
     for (const v of [...out.forward_steps_per_s, ...out.train_steps_per_s]) expect(v).toBeGreaterThan(0);
+  });
+
+  it('several copies at once (many chips): each runs the whole benchmark on its own network, as one process alone', async () => {
+    const b = buildNative();
+    if (isSkipped(b)) throw new Error(b.skipped);
+    const opts = { steps: 300, runs: 1, sizes: [20, 10, 5], stepsPerSample: 50, mode: 'train' as const };
+    const alone = runNativeBench(opts, b);
+    if (isSkipped(alone)) throw new Error(alone.skipped);
+    const copies = await runNativeBenchCopies(opts, b, 2);
+    expect(copies).toHaveLength(2);
+    for (const c of copies) {
+      expect(c.weights_checksum).toBe(alone.weights_checksum);
+      expect(c.train_steps_per_s[0]).toBeGreaterThan(0);
+    }
+    await expect(runNativeBenchCopies({ ...opts, sizes: [20, 10, 5], threads: 3 }, b, 2)).rejects.toThrow(/exited with 2: le_step: --threads is 1 or 2/);
   });
 
   it('benchmark mode steps on the samples of an --inputs file, and refuses one that is not whole samples', () => {

@@ -143,6 +143,7 @@ describe('summarise and ratios', () => {
     expect(names.filter((n) => n.includes(filter))).toEqual(matching);
     expect(names.filter((n) => !n.includes(filter))).toEqual([
       'le-mlp-784-300-100-10-native-train', 'le-mlp-784-300-100-10-native-train-mnist', 'le-mlp-784-300-100-10-native-train-2threads',
+      'le-mlp-784-300-100-10-native-train-2chips',
       'le-mlp-784-300-100-10-native-train-128bit', 'le-mlp-784-300-100-10-native-train-mnist-128bit',
       'le-mlp-784-300-100-10-reference-train',
     ]);
@@ -214,8 +215,8 @@ describe('summarise and ratios', () => {
     ]);
     expect(selectBenchmarks(all, '2threads').some((b) => b.vectorBits !== undefined)).toBe(false);
     expect(selectBenchmarks(all, 'native-train').map((b) => b.name)).toEqual([
-      `${P}native-train`, `${P}native-train-mnist`, `${P}native-train-2threads`, `${P}native-train-128bit`, `${P}native-train-mnist-128bit`,
-      `${P}reference-train`,
+      `${P}native-train`, `${P}native-train-mnist`, `${P}native-train-2threads`, `${P}native-train-2chips`, `${P}native-train-128bit`,
+      `${P}native-train-mnist-128bit`, `${P}reference-train`,
     ]);
     for (const name of [`${P}native-train-128bit`, `${P}native-train-mnist-128bit`]) {
       const b = all.find((x) => x.name === name)!;
