@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { projectRoot } from '../common/paths.js';
 import { runInstances } from '../emulator/threads/pool.js';
 import { instanceFigures, SYNC, syncBlock, type ChipsResult, type ChipsRun, type ChipsTask } from './many-chips-task.js';
-import { MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, MNIST_BANK } from './mlp.js';
+import { FIRMWARE_PASSES_PER_RUN, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, MNIST_BANK } from './mlp.js';
 import type { Benchmark, Runner, Skipped } from './types.js';
 
 const PREFIX = 'le-mlp-784-300-100-10';
@@ -42,7 +42,7 @@ const SINGLE: Record<ChipsRun, { name: string; inputs: 'dense' | 'mnist'; implem
 };
 
 /** `chips` instances of a training run at once, one per worker thread. */
-export function manyChipsBenchmark(run: ChipsRun, chips = 2, opts: { samples?: number; warmupSamples?: number } = {}): Benchmark {
+export function manyChipsBenchmark(run: ChipsRun, chips = 2, opts: { samples?: number; perRound?: number; warmupSamples?: number } = {}): Benchmark {
   const single = SINGLE[run];
   return {
     name: `${single.name}-${chips}chips`,
@@ -59,12 +59,14 @@ export function manyChipsBenchmark(run: ChipsRun, chips = 2, opts: { samples?: n
     chips,
     baseline: single.name,
     async prepare(ctx): Promise<Runner | Skipped> {
+      // The single-thread benchmark's bank and run length.
       const samples = opts.samples ?? (run === 'engine-dense' ? (ctx.quick ? 40 : 200) : ctx.quick ? MNIST_BANK.quick : MNIST_BANK.full);
+      const perRound = opts.perRound ?? (run === 'engine-dense' || ctx.quick ? samples : samples * FIRMWARE_PASSES_PER_RUN);
       const runs = ctx.runs;
       const sync = syncBlock(chips, runs);
       const s = new Int32Array(sync, 0, 8);
       const tasks: ChipsTask[] = Array.from({ length: chips }, (_, index) => ({
-        index, run, samples, warmupSamples: opts.warmupSamples ?? (ctx.quick ? 5 : 30), runs, sync, patienceMs: 600_000,
+        index, run, samples, perRound, warmupSamples: opts.warmupSamples ?? (ctx.quick ? 5 : 30), runs, sync, patienceMs: 600_000,
       }));
       let failure: Error | null = null;
       let results: ChipsResult[] | null = null;
@@ -100,7 +102,7 @@ export function manyChipsBenchmark(run: ChipsRun, chips = 2, opts: { samples?: n
           Atomics.store(s, SYNC.go, k + 1);
           Atomics.notify(s, SYNC.go);
           await until(SYNC.done, chips * (k + 1));
-          return (chips * samples * MLP_STEPS_PER_SAMPLE) / ((performance.now() - t0) / 1000);
+          return (chips * perRound * MLP_STEPS_PER_SAMPLE) / ((performance.now() - t0) / 1000);
         },
         close: async () => {
           // Instances still waiting for rounds (the suite ran fewer) stop; the pool then ends.
@@ -120,7 +122,8 @@ export function manyChipsBenchmark(run: ChipsRun, chips = 2, opts: { samples?: n
             chips,
             worker_threads: chips,
             run: single.what,
-            steps_per_run_per_chip: samples * MLP_STEPS_PER_SAMPLE,
+            steps_per_run_per_chip: perRound * MLP_STEPS_PER_SAMPLE,
+            bank_samples: samples,
             warmup_samples_per_chip: (run === 'firmware-mnist' ? 2 : 0) + tasks[0].warmupSamples,
             per_chip_steps_per_s: figures.map((f) => Array.from(f.subarray(0, round), (v) => Math.round(v))),
             ...(reported

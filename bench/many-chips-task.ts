@@ -48,7 +48,10 @@ export type ChipsRun = 'firmware-mnist' | 'engine-dense';
 export interface ChipsTask {
   index: number;
   run: ChipsRun;
+  /** Samples in the bank (presented round-robin). */
   samples: number;
+  /** Samples per round (firmware runs: several passes over the bank; the engine's: at most the bank). */
+  perRound: number;
   /** Warm-up samples after the first two (a count: every instance presents the same samples). */
   warmupSamples: number;
   /** Rounds to run (the suite's runs). */
@@ -95,8 +98,8 @@ export async function runChip(task: ChipsTask): Promise<ChipsResult> {
       Atomics.wait(s, SYNC.go, k, 100);
     }
     const t0 = performance.now();
-    t.present(task.samples);
-    perRun.push((task.samples * MLP_STEPS_PER_SAMPLE) / ((performance.now() - t0) / 1000));
+    t.present(task.perRound);
+    perRun.push((task.perRound * MLP_STEPS_PER_SAMPLE) / ((performance.now() - t0) / 1000));
     figures[k] = perRun[k];
     signal(SYNC.done);
   }

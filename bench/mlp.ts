@@ -18,6 +18,9 @@ export const MLP_STEPS_PER_SAMPLE = 100;
 /** Training images the MNIST benchmarks and their native baseline cycle through (full suite, --quick). */
 export const MNIST_BANK = { full: 50, quick: 10 } as const;
 
+/** Passes over the MNIST bank per timed run of the firmware benchmarks (full suite): runs of 15 000 steps, long enough that a short stall of the shared host does not decide a run. */
+export const FIRMWARE_PASSES_PER_RUN = 3;
+
 /** The benchmark MLP as an EmulatorModel (population 0 the input, the last the output). */
 export function mlpModel(seed = 1, sizes: readonly number[] = MLP_SIZES): EmulatorModel {
   const rng = new Rng(seed, 'bench/mlp');
