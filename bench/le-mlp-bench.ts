@@ -10,11 +10,11 @@
  *   -forward / -train   the WASM engine (emulator/engine.ts), when it is built.
  */
 import { performance } from 'node:perf_hooks';
-import { Engine } from '../emulator/engine.js';
 import { ReferenceModel } from '../emulator/reference.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { denseSamples, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, mlpModel, MNIST_BANK, mnistSamples } from './mlp.js';
+import { prepareEngineTraining } from './training-runs.js';
 import { buildNative, buildNative128, isSkipped, nativeCacheDir, runNativeBench, runNativeBenchCopies, type NativeBenchResult } from './native.js';
 import type { BenchContext, Benchmark, BenchKind, Runner, Skipped } from './types.js';
 
@@ -178,23 +178,14 @@ function engineBenchmark(kind: 'forward' | 'train'): Benchmark {
     async prepare(ctx): Promise<Runner | Skipped> {
       const steps = stepsPerRun(ctx, 20_000, 4_000);
       const samples = steps / MLP_STEPS_PER_SAMPLE;
-      const data = denseSamples(samples, MLP_SIZES[0], MLP_SIZES[MLP_SIZES.length - 1]);
-      let engine: Engine;
-      try {
-        engine = new Engine(mlpModel(1), { fused: true });
-      } catch (err) {
-        // Typically build/kernels.wasm not built yet (npm run build:kernels).
-        return { skipped: `WASM engine could not start: ${(err as Error).message.split('\n')[0]}` };
-      }
-      const present = (count: number) =>
-        engine.present({ inputs: data.x, targets: learn ? data.y : null, count, stepsPerSample: MLP_STEPS_PER_SAMPLE, learn, nudge: learn, readout: 'out' });
-      present(Math.min(20, samples)); // warm-up: V8 tiers the WASM code up
+      const t = prepareEngineTraining({ samples, warmupSamples: 20, learn });
+      if (isSkipped(t)) return t;
       return {
         unit: 'steps/s',
         run: () => {
-          engine.reset();
+          t.beforeRun?.();
           const t0 = performance.now();
-          present(samples);
+          t.present(samples);
           return steps / ((performance.now() - t0) / 1000);
         },
         info: () => ({ steps_per_run: steps, precision: 'float32', fused: true, inputs: 'dense uniform [0, 1), new sample every 100 steps' }),

@@ -91,6 +91,7 @@ export async function runChip(task: ChipsTask): Promise<ChipsResult> {
   signal(SYNC.ready);
   const perRun: number[] = [];
   for (let k = 0; k < task.runs; k++) {
+    t.beforeRun?.();
     const waited = performance.now();
     while (Atomics.load(s, SYNC.go) <= k) {
       if (Atomics.load(s, SYNC.abort)) throw new Error('the host stopped the rounds');

@@ -25,6 +25,8 @@ import type { Skipped } from './types.js';
 export interface TrainingRun {
   /** Presents the next n samples of the bank (100 steps each, learning on). */
   present(n: number): void;
+  /** Called before each timed run, untimed (the engine's run resets its state). */
+  beforeRun?(): void;
   /** Samples in the bank (presented round-robin). */
   samples: number;
   engine: Engine;
@@ -51,25 +53,27 @@ function digest(engine: Engine, projections: number): { sum: number; fnv1a: stri
 }
 
 /**
- * The engine's training run: dense inputs, nudging and fused kernel plasticity, each present()
- * one call into WASM from a reset state (the weights carry on). Warm-up: `warmupSamples` samples.
+ * The engine's run (bench/le-mlp-bench.ts): dense inputs, fused kernel plasticity and nudging
+ * (or, with learn false, neither), each present() one call into WASM; beforeRun() resets the state
+ * (the weights carry on). Warm-up: `warmupSamples` samples.
  */
-export function prepareEngineTraining(opts: { samples: number; warmupSamples: number }): TrainingRun | Skipped {
+export function prepareEngineTraining(opts: { samples: number; warmupSamples: number; learn?: boolean }): TrainingRun | Skipped {
   const { samples } = opts;
+  const learn = opts.learn ?? true;
   const data = denseSamples(samples, MLP_SIZES[0], MLP_SIZES[MLP_SIZES.length - 1]);
   const model = mlpModel(1);
   let engine: Engine;
   try {
     engine = new Engine(model, { fused: true });
   } catch (err) {
+    // Typically build/kernels.wasm not built yet (npm run build:kernels).
     return { skipped: `WASM engine could not start: ${(err as Error).message.split('\n')[0]}` };
   }
-  const present = (n: number) => {
-    engine.reset();
-    engine.present({ inputs: data.x, targets: data.y, count: n, stepsPerSample: MLP_STEPS_PER_SAMPLE, learn: true, nudge: true, readout: 'out' });
-  };
+  const present = (n: number) =>
+    engine.present({ inputs: data.x, targets: learn ? data.y : null, count: n, stepsPerSample: MLP_STEPS_PER_SAMPLE, learn, nudge: learn, readout: 'out' });
+  // Warm-up: V8 tiers the WASM code up.
   if (opts.warmupSamples > 0) present(Math.min(opts.warmupSamples, samples));
-  return { present, samples, engine, weightsDigest: () => digest(engine, model.projections.length) };
+  return { present, beforeRun: () => engine.reset(), samples, engine, weightsDigest: () => digest(engine, model.projections.length) };
 }
 
 /**

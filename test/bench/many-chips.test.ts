@@ -44,7 +44,10 @@ describe('many chips at once (one per worker thread)', () => {
         const alone = await c.alone(samples);
         if (isSkipped(alone)) throw new Error(`skipped: ${alone.skipped}`);
         const before = alone.weightsDigest().fnv1a;
-        for (let k = 0; k < runs; k++) alone.present(c.perRound);
+        for (let k = 0; k < runs; k++) {
+          alone.beforeRun?.();
+          alone.present(c.perRound);
+        }
         const after = alone.weightsDigest().fnv1a;
         expect(after).not.toBe(before); // learning changed what the digest sees
         expect(info.weights_fnv1a).toEqual([after, after]);
