@@ -131,6 +131,7 @@ function emptyResult(b: Benchmark): BenchResult {
     ratio_vs_reference: null,
     threads: b.threads ?? 1,
     ratio_vs_single_thread: null,
+    ratio_vs_single_thread_per_run: null,
     bio_s_per_wall_s: null,
     hw_s_per_wall_s: null,
     speedup: null,
@@ -189,7 +190,12 @@ export function fillRatios(results: BenchResult[], benchmarks: readonly Benchmar
     const b = byName.get(r.name);
     if (!b || r.steps_per_s === null) continue;
     const one = b.baseline === undefined ? undefined : results.find((x) => x.name === b.baseline);
-    if (one && one.steps_per_s !== null) r.ratio_vs_single_thread = sig(r.steps_per_s / one.steps_per_s, 3);
+    if (one && one.steps_per_s !== null) {
+      r.ratio_vs_single_thread = sig(r.steps_per_s / one.steps_per_s, 3);
+      const n = Math.min(r.values.length, one.values.length);
+      const perRun = Array.from({ length: n }, (_, k) => r.values[k] / one.values[k]);
+      if (n > 0) r.ratio_vs_single_thread_per_run = { median: sig(median(perRun), 3), min: sig(Math.min(...perRun), 3), max: sig(Math.max(...perRun), 3) };
+    }
     for (const which of ['native', 'native128', 'reference'] as const) {
       const base = results.find((x) => {
         const xb = byName.get(x.name);
@@ -320,7 +326,11 @@ export function formatReport(report: BenchReport): string {
   if (multi.length) {
     lines.push('');
     lines.push('threads (steps/s over the single-thread benchmark measured in the same run):');
-    for (const r of multi) lines.push(`  ${r.name.padEnd(width[0])}  ${r.threads} threads: ${r.ratio_vs_single_thread}x`);
+    for (const r of multi) {
+      const p = r.ratio_vs_single_thread_per_run;
+      const perRun = p ? ` (run by run: median ${p.median}x, ${p.min}-${p.max}x)` : '';
+      lines.push(`  ${r.name.padEnd(width[0])}  ${r.threads} threads: ${r.ratio_vs_single_thread}x${perRun}`);
+    }
   }
   const presets = report.results.find((r) => r.slowdown_vs_presets)?.slowdown_vs_presets;
   if (presets) {

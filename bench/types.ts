@@ -110,6 +110,12 @@ export interface BenchResult {
   threads: number;
   /** steps_per_s over its single-thread baseline's measured in this run (multi-thread benchmarks). */
   ratio_vs_single_thread: number | null;
+  /**
+   * The same ratio run by run: run k over the baseline's run k (the same round of the interleaved
+   * runs, so the host's load is shared), their median and range. Steadier than the ratio of the
+   * medians on a noisy host.
+   */
+  ratio_vs_single_thread_per_run: { median: number; min: number; max: number } | null;
   /** Biological seconds emulated per wall second: steps/s * dt_ms / 1000. */
   bio_s_per_wall_s: number | null;
   /** Hardware seconds of the emulated chip per wall second: bio_s_per_wall_s / speedup. */

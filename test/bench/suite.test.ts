@@ -115,6 +115,22 @@ describe('summarise and ratios', () => {
     expect(results[4].ratio_vs_single_thread).toBe(1.25);
   });
 
+  it('the two-thread ratio run by run pairs run k with run k of the baseline (same round), beside the ratio of the medians', () => {
+    const bs: Benchmark[] = [
+      fake('e-train', 'engine', 'train', { unit: 'steps/s', values: [] }),
+      { ...fake('e-train-2chips', 'engine', 'train', { unit: 'steps/s', values: [] }), threads: 2, chips: 2, baseline: 'e-train' },
+    ];
+    // Round 2 is slow for both (the host was busy): run by run the gain stays 1.8-2x.
+    const values = [[20_000, 10_000, 21_000], [36_000, 19_000, 42_000]];
+    const results = bs.map((b, i) => summarise(b, { unit: 'steps/s', values: values[i] }));
+    fillRatios(results, bs);
+    expect(results[1].ratio_vs_single_thread).toBe(1.8); // 36 000 / 20 000 (medians)
+    expect(results[1].ratio_vs_single_thread_per_run).toEqual({ median: 1.9, min: 1.8, max: 2 });
+    expect(results[0].ratio_vs_single_thread_per_run).toBeNull();
+    const report = { machine: 'm', machine_info: { load_average_1m: 0 }, runs: 3, quick: false, results } as unknown as BenchReport;
+    expect(formatReport(report)).toMatch(/e-train-2chips +2 threads: 1\.8x \(run by run: median 1\.9x, 1\.8-2x\)/);
+  });
+
   it('several chips at once divide by their single-chip benchmark only, never by one-chip native or reference figures', () => {
     const bs: Benchmark[] = [
       fake('n-train', 'native', 'train', { unit: 'steps/s', values: [] }),
