@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { ReferenceModel } from '../emulator/reference.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { denseSamples, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, mlpModel, MNIST_BANK, mnistSamples } from './mlp.js';
+import { denseSamples, ENGINE_STEPS_PER_RUN, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, mlpModel, MNIST_BANK, mnistSamples } from './mlp.js';
 import { prepareEngineTraining } from './training-runs.js';
 import { buildNative, buildNative128, isSkipped, nativeCacheDir, runNativeBench, runNativeBenchCopies, type NativeBenchResult } from './native.js';
 import type { BenchContext, Benchmark, BenchKind, Runner, Skipped } from './types.js';
@@ -176,7 +176,7 @@ function engineBenchmark(kind: 'forward' | 'train'): Benchmark {
     kind,
     implementation: 'engine',
     async prepare(ctx): Promise<Runner | Skipped> {
-      const steps = stepsPerRun(ctx, 20_000, 4_000);
+      const steps = stepsPerRun(ctx, ENGINE_STEPS_PER_RUN.full, ENGINE_STEPS_PER_RUN.quick);
       const samples = steps / MLP_STEPS_PER_SAMPLE;
       const t = prepareEngineTraining({ samples, warmupSamples: 20, learn });
       if (isSkipped(t)) return t;

@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { projectRoot } from '../common/paths.js';
 import { runInstances } from '../emulator/threads/pool.js';
 import { instanceFigures, SYNC, syncBlock, type ChipsResult, type ChipsRun, type ChipsTask } from './many-chips-task.js';
-import { FIRMWARE_PASSES_PER_RUN, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, MNIST_BANK } from './mlp.js';
+import { ENGINE_STEPS_PER_RUN, FIRMWARE_PASSES_PER_RUN, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, MNIST_BANK } from './mlp.js';
 import type { Benchmark, Runner, Skipped } from './types.js';
 
 const PREFIX = 'le-mlp-784-300-100-10';
@@ -60,7 +60,8 @@ export function manyChipsBenchmark(run: ChipsRun, chips = 2, opts: { samples?: n
     baseline: single.name,
     async prepare(ctx): Promise<Runner | Skipped> {
       // The single-thread benchmark's bank and run length.
-      const samples = opts.samples ?? (run === 'engine-dense' ? (ctx.quick ? 40 : 200) : ctx.quick ? MNIST_BANK.quick : MNIST_BANK.full);
+      const engineSamples = (ctx.quick ? ENGINE_STEPS_PER_RUN.quick : ENGINE_STEPS_PER_RUN.full) / MLP_STEPS_PER_SAMPLE;
+      const samples = opts.samples ?? (run === 'engine-dense' ? engineSamples : ctx.quick ? MNIST_BANK.quick : MNIST_BANK.full);
       const perRound = opts.perRound ?? (run === 'engine-dense' || ctx.quick ? samples : samples * FIRMWARE_PASSES_PER_RUN);
       const runs = ctx.runs;
       const sync = syncBlock(chips, runs);
@@ -120,7 +121,6 @@ export function manyChipsBenchmark(run: ChipsRun, chips = 2, opts: { samples?: n
           const reported = Atomics.load(s, SYNC.reported) === chips;
           return {
             chips,
-            worker_threads: chips,
             run: single.what,
             steps_per_run_per_chip: perRound * MLP_STEPS_PER_SAMPLE,
             bank_samples: samples,

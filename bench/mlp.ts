@@ -15,6 +15,9 @@ export const MLP_DT_MS = 0.01;
 /** Steps per presented sample (T_pres = 1 ms). */
 export const MLP_STEPS_PER_SAMPLE = 100;
 
+/** Euler steps per timed run of the engine's benchmarks (full suite, --quick): one chip, two threads, many chips alike. */
+export const ENGINE_STEPS_PER_RUN = { full: 20_000, quick: 4_000 } as const;
+
 /** Training images the MNIST benchmarks and their native baseline cycle through (full suite, --quick). */
 export const MNIST_BANK = { full: 50, quick: 10 } as const;
 

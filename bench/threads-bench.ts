@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { ParallelEngine } from '../emulator/threads/parallel-engine.js';
-import { denseSamples, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, mlpModel } from './mlp.js';
+import { denseSamples, ENGINE_STEPS_PER_RUN, MLP_DT_MS, MLP_SIZES, MLP_STEPS_PER_SAMPLE, mlpModel } from './mlp.js';
 import type { BenchContext, Benchmark, Runner, Skipped } from './types.js';
 
 const PREFIX = 'le-mlp-784-300-100-10';
@@ -18,7 +18,7 @@ const IDEAL_SPEEDUP = 10_000;
 const PROFILE_STEPS = 2_000;
 
 function stepsPerRun(ctx: BenchContext): number {
-  const n = ctx.quick ? 4_000 : 20_000;
+  const n = ctx.quick ? ENGINE_STEPS_PER_RUN.quick : ENGINE_STEPS_PER_RUN.full;
   return Math.max(MLP_STEPS_PER_SAMPLE, Math.round(n / MLP_STEPS_PER_SAMPLE) * MLP_STEPS_PER_SAMPLE);
 }
 
