@@ -96,6 +96,7 @@ export interface ChipOptionValues {
   processorTiming?: 'cycle' | 'ideal';
   plasticity?: 'firmware' | 'kernel';
   processor?: 'interpret' | 'translate' | 'auto';
+  weightKernels?: 'auto' | 'float' | 'int8';
   dt?: number;
   tauDistribution?: 'lognormal' | 'normal';
   /** A calibration file of `lechip calibrate`. */
@@ -139,6 +140,7 @@ export function chipInstanceOptions(): Option[] {
     new Option('--processor-timing <mode>', 'cycle (faithful) or ideal (firmware costs no time)').choices(['cycle', 'ideal']),
     new Option('--plasticity <mode>', "who applies the LE plasticity: firmware (the image's, on the plasticity processors; default) or kernel (the engine's update kernel, the speed baseline)").choices(['firmware', 'kernel']),
     new Option('--processor <mode>', 'how the plasticity processors run firmware: auto (translated to WebAssembly under ideal timing, interpreted under cycle timing; default), translate or interpret (identical results)').choices(['auto', 'translate', 'interpret']),
+    new Option('--weight-kernels <mode>', 'synapse-array products on fixed-point chips: auto (int8 codes for arrays beyond the caches; default), int8 or float (identical results)').choices(['auto', 'float', 'int8']),
     new Option('--dt <MS>', 'Euler step, biological ms (default: the image\'s)').argParser(numberArg),
     new Option('--threads <N>', 'threads the emulator steps the chip on, 1 to 16 (results identical; default 1)').argParser(intArg),
   ];
@@ -157,6 +159,7 @@ export function chipConfig(o: ChipOptionValues): ChipConfig {
   if (o.processorTiming !== undefined) cfg.processorTiming = o.processorTiming;
   if (o.plasticity !== undefined) cfg.plasticity = o.plasticity;
   if (o.processor !== undefined) cfg.processor = o.processor;
+  if (o.weightKernels !== undefined) cfg.weightKernels = o.weightKernels;
   if (o.dt !== undefined) cfg.dtMs = o.dt;
   if (o.threads !== undefined) {
     if (!(o.threads >= 1 && o.threads <= 16)) fail(`--threads must be an integer from 1 to 16 (got ${o.threads})`);

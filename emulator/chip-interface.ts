@@ -33,6 +33,11 @@ export interface ChipConfig {
   processor?: 'interpret' | 'translate' | 'auto';
   /** Euler step in biological ms (default: the image's). */
   dtMs?: number;
+  /** How the synapse-array products run on fixed-point chips (emulator/quantised-format.ts): on the
+   * int8 codes with their per-block units ('int8', kernels/quantised.ts), on float32 weights
+   * ('float'), or 'auto' (the default: int8 for arrays too large for the caches, where it pays).
+   * All give identical results; multi-threaded engines run floats. */
+  weightKernels?: 'auto' | 'float' | 'int8';
   /** Threads the emulator steps this chip on (1 to 16, default 1; emulator/threads/): the results
    * are bit-identical whatever the count. */
   threads?: number;

@@ -47,7 +47,7 @@ interface CodeBlock {
   /** [signals][cols]: inhibitory magnitudes (per_row only). */
   inh: Int32Array | null;
   /** Effective weight of one code per column: block scale × the column's synaptic-input gain on this instance. */
-  unit: Float64Array;
+  unit: Float32Array;
   /** Engine storage this block writes: weights [row k][stride] (forward) or B [row i][stride] (random feedback). */
   view: Float32Array;
   stride: number;
@@ -65,7 +65,7 @@ export class SynapseStore {
   private readonly posts = new Map<number, number>();
   readonly perRow: boolean;
 
-  constructor(image: ChipImage, engine: Engine, config: ChipConfig) {
+  constructor(image: ChipImage, private readonly engine: Engine, config: ChipConfig) {
     const m = image.manifest;
     this.perRow = m.chip.weights.sign === 'per_row';
     const gainOf = synapseGainOf(m, config);
@@ -86,8 +86,8 @@ export class SynapseStore {
           inh[i] = c < 0 ? -c : 0;
         } else exc[i] = c;
       }
-      // The same association as instance.ts's realiseModel, so unchanged codes give unchanged weights.
-      const unit = Float64Array.from({ length: b.cols }, (_, c) => gainOf(b.core, b.col0 + c) * b.scale);
+      // The same float32 unit as instance.ts's realiseModel, so unchanged codes give unchanged weights.
+      const unit = Float32Array.from({ length: b.cols }, (_, c) => gainOf(b.core, b.col0 + c) * b.scale);
       this.blocks.set(b.id, { block: b, exc, inh, unit, view: storage.view, stride: storage.stride, forward: b.kind === 'forward' });
       if (b.kind === 'forward') {
         const j = m.projections[b.projection];
@@ -116,6 +116,7 @@ export class SynapseStore {
     const b = cb.block;
     // Forward: W [pre signal][post neuron]; random feedback: B [post signal][pre neuron]: both row = signal.
     cb.view[(b.sig0 + s) * cb.stride + b.neuron0 + c] = code * cb.unit[c];
+    if (cb.forward) this.engine.writeCode(b.projection, b.sig0 + s, b.neuron0 + c, code);
   }
 
   /** The forward block and element index holding W[k][i] of a projection (transpose reads), or null. */

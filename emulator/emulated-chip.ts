@@ -24,6 +24,7 @@ import { engineProcessorFactory } from './processor/wasm-bus.js';
 import { filterOn } from './synaptic-filter.js';
 import { packState, unpackState } from './state-pack.js';
 import { realiseModel, synapseGainOf } from './instance.js';
+import { quantisedFormats } from './quantised-format.js';
 import { withLifRouting } from './lif/chip.js';
 import type { EmulatorModel } from './model.js';
 
@@ -426,7 +427,8 @@ class EmulatedChip implements Chip {
     const model = realiseModel(image, this.config);
     const threads = this.config.threads ?? 1;
     // Firmware learning under ideal timing stays on one thread: see firmwareOnOneThread.
-    const engine = threads > 1 && !this.firmwareOnOneThread(image) ? new ParallelEngine(model, { threads }) : new Engine(model);
+    const quantised = quantisedFormats(image, this.config, !this.firmwareLearns(image));
+    const engine = threads > 1 && !this.firmwareOnOneThread(image) ? new ParallelEngine(model, { threads }) : new Engine(model, { quantised });
     this.model = model;
     this.engine = engine;
     this.schedules.clear();
@@ -630,14 +632,13 @@ export function storedWeights(image: ChipImage, config: ChipConfig, projection: 
         const gain = gainOf(b.core, b.col0 + c);
         const i = b.neuron0 + c;
         const w = wPostPre[i * j.pre_size + k];
-        let stored: number;
-        if (isFloat) stored = w * b.scale;
+        if (isFloat) out[i * j.pre_size + k] = w * b.scale * gain;
         else {
           const q = w / b.scale;
           const code = Math.max(-qmax, Math.min(qmax, q < 0 ? -Math.round(-q) : Math.round(q)));
-          stored = code * b.scale;
+          // As realiseModel: the code times the array's float32 unit, gain x scale.
+          out[i * j.pre_size + k] = code * Math.fround(gain * b.scale);
         }
-        out[i * j.pre_size + k] = stored * gain;
       }
     }
   }

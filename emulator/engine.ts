@@ -23,6 +23,10 @@ const OP_PLASTIC = 10;
 const OP_LOWPASS = 11;
 const OP_TAU_DELTA = 12;
 const OP_TAU_APPLY = 13;
+const OP_FORWARD_Q8 = 14;
+const OP_FEEDBACK_T_Q8 = 15;
+/** Largest code magnitude the int8 kernels hold. */
+const Q8_MAX = 127;
 const FLAG_LEARN = 1;
 const FLAG_NUDGE = 2;
 const FLAG_UNFUSED = 4;
@@ -80,6 +84,23 @@ export interface ProjLayout {
   B: number;
   scratch: number;
   idxB: number;
+  /** Quantised weights (EngineOptions.quantised): codes [pre][cstride bytes], per row a pointer to its unit vector. */
+  q?: { C: number; cstride: number; U: number; unitOf: Uint32Array };
+}
+
+/**
+ * The fixed-point format of a projection's weights, for the kernels on quantised weights
+ * (kernels/quantised.ts): every weight is fround(code x unit) with an integer code of at most
+ * 127 in magnitude and the unit of its row block and column (block scale x synaptic gain). The
+ * engine derives the codes from the float weights whenever they are written, and runs the int8
+ * kernels only while every weight is exactly code x unit (bit-identical results); otherwise, and
+ * once its own update kernel learns the projection, it runs the float kernels.
+ */
+export interface QuantisedFormat {
+  /** Unit vectors, `post` floats each, one after another. */
+  units: Float32Array;
+  /** Per presynaptic row, the index of its unit vector. */
+  unitOfRow: Int32Array;
 }
 
 export interface EngineOptions {
@@ -93,6 +114,8 @@ export interface EngineOptions {
    * inert, so the results do not depend on it.
    */
   padFloats?: number;
+  /** Projections (by index) whose forward and transposed products run on int8 codes (QuantisedFormat). */
+  quantised?: ReadonlyMap<number, QuantisedFormat>;
 }
 
 export interface StepOptions {
@@ -149,6 +172,8 @@ export class Engine {
   private readonly filtered: boolean;
   /** Per population: its tau adaptation op records (absent for inputs). */
   private readonly tauOps = new Map<number, { delta: Op; apply: Op }>();
+  /** Per quantised projection: its FORWARD and FEEDBACK_T op records, whose code selects int8 or float kernels. */
+  private readonly productOps = new Map<number, { forward: Op; feedback?: Op }>();
 
   constructor(model: EmulatorModel, options: EngineOptions = {}) {
     this.model = model;
@@ -224,6 +249,8 @@ export class Engine {
         nPre, nPost, W: mem.alloc(nPre * stride * 4), stride, idx: mem.alloc(nPre * 4),
         B: 0, scratch: 0, idxB: 0,
       };
+      const format = options.quantised?.get(j.index);
+      if (format) L.q = this.allocQuantised(j.index, nPre, nPost, stride, format);
       if (j.feedback === 'random') {
         if (!j.feedbackWeights || j.feedbackWeights.length !== nPre * nPost) {
           throw new Error(`projection ${j.index}: random feedback needs ${nPost} x ${nPre} feedbackWeights`);
@@ -242,6 +269,7 @@ export class Engine {
     this.nOps = ops.length;
     this.prog = mem.alloc(ops.length * OP_BYTES);
     this.writeProgram(ops);
+    for (const proj of this.productOps.keys()) this.selectKernels(proj, this.requantise(proj));
 
     this.inputPops = model.populations.filter((p) => p.model === 'input').map((p) => p.index);
     this.outputPops = model.populations.filter((p) => p.role === 'output' && p.model !== 'input').map((p) => p.index);
@@ -258,6 +286,90 @@ export class Engine {
       out: mem.alloc(chunk * maxReadout * 4),
     };
     // Memory never grows after this point, so views handed out stay valid.
+  }
+
+  /** Lays out a projection's codes, unit vectors and row unit pointers (kernels/quantised.ts). */
+  private allocQuantised(proj: number, nPre: number, nPost: number, stride: number, f: QuantisedFormat): NonNullable<ProjLayout['q']> {
+    const nUnits = f.units.length / nPost;
+    if (!Number.isInteger(nUnits) || f.unitOfRow.length !== nPre) {
+      throw new Error(`projection ${proj}: quantised format needs unit vectors of ${nPost} floats and ${nPre} row indices`);
+    }
+    const cstride = Math.ceil(nPost / 8) * 8;
+    const C = this.mem.alloc(nPre * cstride);
+    const vecs = this.mem.alloc(nUnits * stride * 4);
+    const table = this.mem.f32(vecs, nUnits * stride);
+    for (let v = 0; v < nUnits; v++) table.set(f.units.subarray(v * nPost, (v + 1) * nPost), v * stride);
+    const U = this.mem.alloc(nPre * 4);
+    const unitOf = Uint32Array.from(f.unitOfRow, (v, k) => {
+      if (!(v >= 0 && v < nUnits)) throw new Error(`projection ${proj}: row ${k} names unit vector ${v} of ${nUnits}`);
+      return vecs + v * stride * 4;
+    });
+    this.mem.u32(U, nPre).set(unitOf);
+    return { C, cstride, U, unitOf };
+  }
+
+  /**
+   * Derives a quantised projection's codes from its float weights; true when every weight is
+   * exactly fround(code x unit) with |code| <= 127, so the int8 kernels give the same results.
+   */
+  private requantise(proj: number): boolean {
+    const L = this.proj(proj);
+    const q = L.q!;
+    const W = this.mem.f32(L.W, L.nPre * L.stride);
+    const codes = new Int8Array(this.mem.memory.buffer, q.C, L.nPre * q.cstride);
+    const f = Math.fround;
+    for (let k = 0; k < L.nPre; k++) {
+      const u = this.mem.f32(q.unitOf[k], L.nPost);
+      for (let i = 0; i < L.nPost; i++) {
+        const w = W[k * L.stride + i];
+        const c = u[i] === 0 ? 0 : Math.round(w / u[i]);
+        if (!(Math.abs(c) <= Q8_MAX) || !Object.is(f(c * u[i]), w)) return false;
+        codes[k * q.cstride + i] = c;
+      }
+    }
+    return true;
+  }
+
+  /** Whether a projection's products run on its int8 codes now (false: float kernels). */
+  quantisedKernels(proj: number): boolean {
+    const ops = this.productOps.get(proj);
+    return !!ops && this.mem.i32(ops.forward.addr!, 1)[0] === OP_FORWARD_Q8;
+  }
+
+  /** Selects the int8 or the float kernels for a quantised projection's products. */
+  private selectKernels(proj: number, int8: boolean): void {
+    const ops = this.productOps.get(proj);
+    if (!ops) return;
+    this.mem.i32(ops.forward.addr!, 1)[0] = int8 ? OP_FORWARD_Q8 : OP_FORWARD;
+    if (ops.feedback) this.mem.i32(ops.feedback.addr!, 1)[0] = int8 ? OP_FEEDBACK_T_Q8 : OP_FEEDBACK_T;
+  }
+
+  /**
+   * Sets the code of weight (k, i) of a projection whose products run on int8 codes (the
+   * processors' writes to a fixed-point array, emulator/core-bus.ts); the caller writes the float
+   * weight, fround(code x unit), itself. Ignored while the projection runs on float kernels.
+   */
+  writeCode(proj: number, k: number, i: number, code: number): void {
+    if (!this.quantisedKernels(proj)) return;
+    const L = this.proj(proj);
+    if (!(Math.abs(code) <= Q8_MAX) || !Number.isInteger(code)) {
+      this.selectKernels(proj, false);
+      return;
+    }
+    new Int8Array(this.mem.memory.buffer, L.q!.C + k * L.q!.cstride + i, 1)[0] = code;
+  }
+
+  /** The engine's own update kernel learns float weights: quantised plastic projections return to float kernels first. */
+  private beforeLearning(): void {
+    if (this.model.learningRule !== 'le') return;
+    for (const proj of this.productOps.keys()) if (this.model.projections[proj].plastic) this.selectKernels(proj, false);
+  }
+
+  /** After a host write of a quantised projection's weights: int8 kernels while they are exactly code x unit. */
+  private afterWeightWrite(proj: number): void {
+    const L = this.proj(proj);
+    if (!L.q || !this.productOps.has(proj)) return;
+    this.selectKernels(proj, this.requantise(proj));
   }
 
   /** Biological time since construction or the last reset, ms. */
@@ -305,6 +417,7 @@ export class Engine {
   step(n: number, options: StepOptions = {}): void {
     if (!Number.isInteger(n) || n < 0) throw new Error(`step count ${n} is not a non-negative integer`);
     if (n === 0) return;
+    if (options.learn) this.beforeLearning();
     this.runSteps(n, this.flags(options.learn ?? false, options.nudge ?? true));
     this.stepCount += n;
   }
@@ -361,6 +474,7 @@ export class Engine {
     if (wPostPre.length !== L.nPre * L.nPost) throw new Error(`projection ${proj}: ${wPostPre.length} weights for ${L.nPost} x ${L.nPre}`);
     const W = this.mem.f32(L.W, L.nPre * L.stride);
     for (let k = 0; k < L.nPre; k++) for (let i = 0; i < L.nPost; i++) W[k * L.stride + i] = wPostPre[i * L.nPre + k];
+    this.afterWeightWrite(proj);
   }
 
   /** Weights of a projection in the hardware layout [pre][post] (unpadded copy). */
@@ -380,6 +494,7 @@ export class Engine {
     for (let k = 0; k < L.nPre; k++) {
       for (let i = 0; i < L.nPost; i++) W[k * L.stride + i] = wPrePost[k * L.nPost + i];
     }
+    this.afterWeightWrite(proj);
   }
 
   /** The circuit parameters and bias of a non-input population (copies). */
@@ -464,6 +579,7 @@ export class Engine {
     const targets = o.targets ?? null;
     if (targets && targets.length < o.count * this.targetSize) throw new Error(`present: ${targets.length} target values for ${o.count} x ${this.targetSize}`);
     const flags = this.flags(o.learn ?? false, o.nudge ?? targets !== null);
+    if (o.learn) this.beforeLearning();
     const out = new Float32Array(o.count * readoutSize);
     const P = this.pres;
     const rec = this.mem.i32(P.rec, PRES_HEADER_WORDS + 3 * this.inputPops.length + 4 * this.outputPops.length);
@@ -598,12 +714,14 @@ export class Engine {
       const L = this.projs[ji];
       const rate = m.learningRule === 'le' ? m.eta * j.eta_scale * m.dt_ms : 0;
       const pre = P(j.pre);
-      return {
+      const op: Op = {
         code: OP_FORWARD,
         i: [L.W, L.stride, L.nPre, filt ? pre.rbar : pre.r, P(j.post).basal, filt ? pre.rbarPrev : pre.rPrev, P(j.post).e],
         f32: [[8, rate]],
-        i2: [[9, L.idx]],
+        i2: [[9, L.idx], ...quantisedWords(L)],
       };
+      if (L.q) this.productOps.set(ji, { forward: op });
+      return op;
     });
     ops.push(...fwd);
     // Save r, r', e (and inputs) as the previous step's values.
@@ -641,7 +759,9 @@ export class Engine {
     m.projections.forEach((j, ji) => {
       const L = this.projs[ji];
       if (j.feedback === 'transpose') {
-        ops.push({ code: OP_FEEDBACK_T, i: [L.W, L.stride, L.nPre, P(j.post).diff, P(j.pre).rpPrev, eOut(j.pre)] });
+        const op: Op = { code: OP_FEEDBACK_T, i: [L.W, L.stride, L.nPre, P(j.post).diff, P(j.pre).rpPrev, eOut(j.pre)], i2: quantisedWords(L) };
+        if (L.q) this.productOps.get(ji)!.feedback = op;
+        ops.push(op);
       } else if (j.feedback === 'random') {
         const n4 = P(j.pre).n4;
         ops.push({ code: OP_FEEDBACK_R, i: [L.B, n4, L.nPost, P(j.post).diff, P(j.pre).rpPrev, eOut(j.pre), L.scratch, n4 / 4, L.idxB] });
@@ -697,6 +817,11 @@ interface Op {
   f64?: number;
   fwdOf?: Op;
   addr?: number;
+}
+
+/** Words 11-13 of FORWARD and FEEDBACK_T records: the int8 kernels' codes, code row bytes and row unit pointers. */
+function quantisedWords(L: ProjLayout): [number, number][] {
+  return L.q ? [[11, L.q.C], [12, L.q.cstride], [13, L.q.U]] : [];
 }
 
 function checkLengths(p: ModelPopulation): void {

@@ -180,7 +180,9 @@ export function realiseModel(image: ChipImage, config: ChipConfig = {}): Emulato
       feedbackWeights: feedback === 'random' ? new Float32Array(j.pre_size * j.post_size) : undefined,
     };
   });
-  // Effective weight = code x block scale x the synaptic-input gain of the column it sits in.
+  // Effective weight = code x unit, the unit (block scale x the synaptic-input gain of the column
+  // it sits in) a float32 constant of the array: fround(code x fround(gain x scale)), the value the
+  // kernels on quantised weights realise from the code (kernels/quantised.ts).
   for (const b of m.blocks) {
     if (!b.section) continue;
     const codes = sectionOf(image, b.section);
@@ -189,7 +191,7 @@ export function realiseModel(image: ChipImage, config: ChipConfig = {}): Emulato
     if (!target) continue;
     const width = b.kind === 'forward' ? m.projections[b.projection].post_size : m.projections[b.projection].pre_size;
     for (let c = 0; c < b.cols; c++) {
-      const g = gainOf(b.core, b.col0 + c) * b.scale;
+      const g = Math.fround(gainOf(b.core, b.col0 + c) * b.scale);
       for (let s = 0; s < b.signals; s++) target[(b.sig0 + s) * width + b.neuron0 + c] = codes[s * b.cols + c] * g;
     }
   }

@@ -19,6 +19,7 @@ import {
   mv_forward, mv_forward_update, mv_update, mv_dot_rows, vec_mul_acc, vec_axpy,
 } from './matrix';
 import { neuron_update } from './neuron';
+import { mv_dot_rows_q8, mv_forward_q8 } from './quantised';
 import { rng_fill_normal } from './random';
 import { tau_adapt_delta, vec_add_clamped, vec_lowpass, vec_lowpass_flagged } from './adapt';
 
@@ -41,6 +42,10 @@ export const OP_LOWPASS: i32 = 11;
 export const OP_TAU_DELTA: i32 = 12;
 /** Tau adaptation apply: 1 tauM, 2 delta, 3 lo (f32), 4 hi (f32), 5 nVec, 6 enabled. */
 export const OP_TAU_APPLY: i32 = 13;
+/** FORWARD on quantised weights (kernels/quantised.ts): words as FORWARD (no pending update), 11 codes, 12 code row bytes, 13 row unit pointers. */
+export const OP_FORWARD_Q8: i32 = 14;
+/** FEEDBACK_T on quantised weights: words as FEEDBACK_T, 11 codes, 12 code row bytes, 13 row unit pointers. */
+export const OP_FEEDBACK_T_Q8: i32 = 15;
 
 /** run_steps flag bits. */
 export const FLAG_LEARN: i32 = 1;
@@ -139,6 +144,14 @@ export function stepOnce(prog: usize, nOps: i32, flags: i32): void {
       case OP_FEEDBACK_T: {
         // 1 W, 2 stride, 3 nPre, 4 diff(post), 5 rpPrev(pre), 6 e(pre)
         mv_dot_rows(ptr(op, 1), word(op, 2), word(op, 3), ptr(op, 4), ptr(op, 5), ptr(op, 6));
+        break;
+      }
+      case OP_FORWARD_Q8: {
+        mv_forward_q8(ptr(op, 11), word(op, 12), ptr(op, 13), word(op, 2), word(op, 3), ptr(op, 4), ptr(op, 5), ptr(op, 9));
+        break;
+      }
+      case OP_FEEDBACK_T_Q8: {
+        mv_dot_rows_q8(ptr(op, 11), word(op, 12), ptr(op, 13), word(op, 2), word(op, 3), ptr(op, 4), ptr(op, 5), ptr(op, 6));
         break;
       }
       case OP_FEEDBACK_R: {

@@ -182,8 +182,12 @@ export const CONFIG_WIRE = [
   ['noise', 'noise', 1],
 ] as const satisfies readonly (readonly [keyof ChipConfig, string, number])[];
 
-/** Compile-time check that CONFIG_WIRE names every field of ChipConfig. */
-type MissingOnWire = Exclude<keyof ChipConfig, (typeof CONFIG_WIRE)[number][0]>;
+/**
+ * Compile-time check that CONFIG_WIRE names every field of ChipConfig, except weightKernels: a
+ * choice of the emulating machine's kernels with identical results, which the server makes itself
+ * ('auto').
+ */
+type MissingOnWire = Exclude<keyof ChipConfig, (typeof CONFIG_WIRE)[number][0] | 'weightKernels'>;
 const everyFieldOnWire: [MissingOnWire] extends [never] ? true : { missing: MissingOnWire } = true;
 void everyFieldOnWire;
 
