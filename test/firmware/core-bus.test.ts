@@ -24,7 +24,7 @@ function setup(chip: ChipSpecT) {
 }
 
 describe('core bus', () => {
-  it('bss2: rows of a signal pair hold exc = max(code, 0) and inh = max(-code, 0); a write sets (exc - inh) x scale x column gain in the engine', () => {
+  it('bss2: rows of a signal pair hold exc = max(code, 0) and inh = max(-code, 0); a write sets (exc - inh) x the float32 unit (scale x column gain) in the engine', () => {
     const { image, config, engine, runtime, m } = setup(loadChip('bss2'));
     const b = m.blocks.find((x) => x.kind === 'forward' && x.projection === 0)!;
     const codes = image.sections.get(b.section!) as Int8Array;
@@ -41,7 +41,7 @@ describe('core bus', () => {
     bus.writeSynapseRow(b.row0 + 3, b.col0, new Int32Array(b.cols).fill(15), b.cols);
     const gain = synapseGainOf(m, config);
     const W = engine.readWeights(0); // [post][pre]
-    for (let c = 0; c < b.cols; c++) expect(W[(b.neuron0 + c) * 5 + b.sig0 + 1]).toBe(Math.fround(25 * (gain(b.core, b.col0 + c) * b.scale)));
+    for (let c = 0; c < b.cols; c++) expect(W[(b.neuron0 + c) * 5 + b.sig0 + 1]).toBe(Math.fround(25 * Math.fround(gain(b.core, b.col0 + c) * b.scale)));
     // A negative write to a magnitude row leaves 0.
     bus.writeSynapseRow(b.row0 + 3, b.col0, new Int32Array(b.cols).fill(-9), b.cols);
     bus.readSynapseRow(b.row0 + 3, b.col0, row, b.cols);
