@@ -6,9 +6,11 @@
  *
  * The int8 kernels give bit-identical results but cost about twice the float kernels' operations
  * per weight (a widening, a conversion and a multiply by the unit before the multiply-add), so
- * they pay only where the float weights stream from memory: measured on the 2-core EPYC
- * (docs/engine.md, "Kernels for quantised weights"), even at 2048 x 2048 (17 MB of floats) and
- * ahead from 4096 x 4096 (67 MB). 'auto' picks them from WEIGHT_KERNEL_AUTO_BYTES of float weights.
+ * they pay only where the float weights stream from memory. Measured on the 2-core EPYC
+ * (bench/quantised-weights.ts, docs/engine.md "Kernels for quantised weights"): x0.56-0.69 on
+ * arrays of 1-4 MB, forward x1.25-1.28 but transposed x0.74-0.8 at 17 MB, both x1.23-1.38 at
+ * 67 MB; a 1024-4096-4096-10 network (84 MB of floats) steps x1.31 faster on int8. 'auto' picks
+ * them from WEIGHT_KERNEL_AUTO_BYTES of float weights per array.
  */
 import type { ChipImage } from '../chip/image-model.js';
 import type { ChipConfig } from './chip-interface.js';
@@ -19,8 +21,8 @@ import { UserError } from '../common/diagnostics.js';
 /** How the synapse-array products run on fixed-point chips (ChipConfig.weightKernels). */
 export type WeightKernels = 'auto' | 'float' | 'int8';
 
-/** 'auto' runs a projection on int8 codes from this many bytes of float weights (32 MiB). */
-export const WEIGHT_KERNEL_AUTO_BYTES = 32 * 2 ** 20;
+/** 'auto' runs a projection on int8 codes from this many bytes of float weights (16 MiB: half this machine's L3). */
+export const WEIGHT_KERNEL_AUTO_BYTES = 16 * 2 ** 20;
 
 /** Largest code magnitude the int8 kernels hold. */
 const Q8_MAX = 127;

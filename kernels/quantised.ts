@@ -136,11 +136,49 @@ export function mv_dot_rows_q8(C: usize, cstride: i32, U: usize, width: i32, nPr
   const rowBytes = <usize>cstride;
   const w = <usize>width;
   const pairs = w & ~(<usize>7);
-  for (let k = 0; k < nPre; k++) {
+  let k = 0;
+  while (k < nPre) {
     const gk = load<f32>(gate + (<usize>k << 2));
-    if (gk == 0) continue;
+    if (gk == 0) {
+      k++;
+      continue;
+    }
     const ck = C + <usize>k * rowBytes;
     const uk = <usize>load<u32>(U + (<usize>k << 2));
+    // The next row too when it is gated and of the same row block: the loads of d and of the unit
+    // vector then serve both rows (each row keeps its own accumulators, summed in the same order).
+    const k2 = k + 1;
+    if (k2 < nPre && load<f32>(gate + (<usize>k2 << 2)) != 0 && <usize>load<u32>(U + (<usize>k2 << 2)) == uk) {
+      const c2 = ck + rowBytes;
+      let a0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0);
+      let b0 = f32x4.splat(0);
+      let b1 = f32x4.splat(0);
+      let j: usize = 0;
+      for (; j < pairs; j += 8) {
+        const up = uk + (j << 2);
+        const dp = d + (j << 2);
+        const u0 = v128.load(up);
+        const u1 = v128.load(up, 16);
+        const d0 = v128.load(dp);
+        const d1 = v128.load(dp, 16);
+        const q = v128.load8x8_s(ck + j);
+        const r = v128.load8x8_s(c2 + j);
+        a0 = f32x4.add(a0, f32x4.mul(f32x4.mul(low(q), u0), d0));
+        a1 = f32x4.add(a1, f32x4.mul(f32x4.mul(high(q), u1), d1));
+        b0 = f32x4.add(b0, f32x4.mul(f32x4.mul(low(r), u0), d0));
+        b1 = f32x4.add(b1, f32x4.mul(f32x4.mul(high(r), u1), d1));
+      }
+      if (j < w) {
+        const dj = v128.load(d + (j << 2));
+        a0 = f32x4.add(a0, f32x4.mul(weights4(ck, uk, j), dj));
+        b0 = f32x4.add(b0, f32x4.mul(weights4(c2, uk, j), dj));
+      }
+      addRowSum(out, k, gk, f32x4.add(a0, a1));
+      addRowSum(out, k2, load<f32>(gate + (<usize>k2 << 2)), f32x4.add(b0, b1));
+      k += 2;
+      continue;
+    }
     let acc0 = f32x4.splat(0);
     let acc1 = f32x4.splat(0);
     let j: usize = 0;
@@ -152,10 +190,17 @@ export function mv_dot_rows_q8(C: usize, cstride: i32, U: usize, width: i32, nPr
       acc1 = f32x4.add(acc1, f32x4.mul(f32x4.mul(high(q), v128.load(up, 16)), v128.load(dp, 16)));
     }
     if (j < w) acc0 = f32x4.add(acc0, f32x4.mul(weights4(ck, uk, j), v128.load(d + (j << 2))));
-    const acc = f32x4.add(acc0, acc1);
-    const sum =
-      f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
-    const o = out + (<usize>k << 2);
-    store<f32>(o, load<f32>(o) + gk * sum);
+    addRowSum(out, k, gk, f32x4.add(acc0, acc1));
+    k++;
   }
+}
+
+/** out[k] += gate x the sum of the four lanes, added as mv_dot_rows adds them. */
+// @ts-ignore: decorator
+@inline
+function addRowSum(out: usize, k: i32, gk: f32, acc: v128): void {
+  const sum =
+    f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  const o = out + (<usize>k << 2);
+  store<f32>(o, load<f32>(o) + gk * sum);
 }

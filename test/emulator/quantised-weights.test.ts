@@ -12,6 +12,7 @@ import { Engine } from '../../emulator/engine.js';
 import { FirmwareRuntime } from '../../emulator/firmware-runtime.js';
 import { realiseModel } from '../../emulator/instance.js';
 import { quantisedFormats, WEIGHT_KERNEL_AUTO_BYTES } from '../../emulator/quantised-format.js';
+import { manyCoreChip } from '../../bench/compile-bench.js';
 import { chipWith, compileFor, smallNet } from '../firmware/helpers.js';
 import { ensureKernels } from '../kernels/kernels-build.js';
 
@@ -82,11 +83,15 @@ describe('quantised formats', () => {
     }
   });
 
-  it("'auto' quantises only arrays of at least 32 MiB of floats, 'float' and float chips none", () => {
-    expect(WEIGHT_KERNEL_AUTO_BYTES).toBe(32 * 2 ** 20);
+  it("'auto' quantises only arrays of at least 16 MiB of floats, 'float' and float chips none", () => {
+    expect(WEIGHT_KERNEL_AUTO_BYTES).toBe(16 * 2 ** 20);
     expect(quantisedFormats(image, CONFIG, false).size).toBe(0);
     expect(quantisedFormats(image, { ...CONFIG, weightKernels: 'float' }, false).size).toBe(0);
     expect(quantisedFormats(compileFor(smallNet({ sizes: SIZES }), 'ideal'), { weightKernels: 'int8' }, false).size).toBe(0);
+    // 2048 x 2048 floats are 16.8 MB: int8 under 'auto', unless the engine's update kernel learns it.
+    const big = compileFor(smallNet({ sizes: [2048, 2048, 10] }), manyCoreChip(), { cores: 'auto' });
+    expect([...quantisedFormats(big, {}, false).keys()]).toEqual([0]);
+    expect(quantisedFormats(big, {}, true).size).toBe(0);
   });
 });
 
