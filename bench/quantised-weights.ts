@@ -5,7 +5,8 @@
  *             n x n (every signal non-zero, one row block), microseconds per product;
  *   chip      LE dynamics (no learning) of a 1024-4096-4096-10 network on the many-core 6-bit chip
  *             of the compile benchmark (chip seed 1, the preset's mismatch), through the emulated
- *             chip's present(), with ChipConfig.weightKernels 'float', 'int8' and 'auto'; steps/s.
+ *             chip's present(), with ChipConfig.weightKernels 'float', 'int8' and 'auto', on one
+ *             and on two threads; steps/s, ratios run by run.
  * The results are identical (test/emulator/quantised-weights.test.ts); this measures where the
  * int8 codes' quarter of the memory traffic outweighs their extra operations, the threshold
  * 'auto' uses (emulator/quantised-format.ts).
@@ -60,9 +61,9 @@ function kernelCase(n: number) {
   return {
     floatBytes: n * width * 4,
     forward: () => K.mv_forward(W, width, n, s, y, idx),
-    forwardQ8: () => K.mv_forward_q8(C, cstride, U, width, n, s, y, idx),
+    forwardQ8: () => K.mv_forward_q8(C, cstride, U, 0, width, n, s, y, idx),
     dot: () => K.mv_dot_rows(W, width, n, d, s, out),
-    dotQ8: () => K.mv_dot_rows_q8(C, cstride, U, width, n, d, s, out),
+    dotQ8: () => K.mv_dot_rows_q8(C, cstride, U, 0, width, n, d, s, out),
   };
 }
 
@@ -113,22 +114,25 @@ async function chipDynamics(runs: number, quick: boolean) {
   const samples = 2;
   const stepsPerSample = quick ? 20 : 50;
   const data = denseSamples(samples, sizes[0], sizes[sizes.length - 1]);
-  const modes = ['float', 'int8', 'auto'] as const;
+  const configs: { mode: 'float' | 'int8' | 'auto'; threads: number }[] = [];
+  for (const threads of [1, 2]) for (const mode of ['float', 'int8', 'auto'] as const) configs.push({ mode, threads });
+  const label = (c: (typeof configs)[number]) => `${c.mode}-${c.threads}t`;
   const chips: Chip[] = [];
-  for (const mode of modes) {
+  for (const c of configs) {
     const chip = await createEmulatedChip();
     await chip.load(bytes);
-    const config: ChipConfig = { chipSeed: 1, seed: 1, weightKernels: mode };
+    const config: ChipConfig = { chipSeed: 1, seed: 1, weightKernels: c.mode, threads: c.threads };
     await chip.configure(config);
     chips.push(chip);
   }
   const present = (i: number) =>
     chips[i].present({ inputs: data.x, inputSize: sizes[0], count: samples, tPresMs: stepsPerSample * 0.01, learn: false, readout: 'out' });
-  const outs = await Promise.all(chips.map((_, i) => present(i))); // warm-up
+  const outs: Float32Array[] = [];
+  for (let i = 0; i < chips.length; i++) outs.push(await present(i)); // warm-up
   const identical = outs.every((o) => Buffer.from(o.buffer).equals(Buffer.from(outs[0].buffer)));
-  const rate: number[][] = modes.map(() => []);
+  const rate: number[][] = configs.map(() => []);
   for (let r = 0; r < runs; r++) {
-    for (let i = 0; i < modes.length; i++) {
+    for (let i = 0; i < configs.length; i++) {
       const t = performance.now();
       await present(i);
       rate[i].push((samples * stepsPerSample) / ((performance.now() - t) / 1e3));
@@ -136,11 +140,17 @@ async function chipDynamics(runs: number, quick: boolean) {
   }
   for (const chip of chips) await chip.close();
   const synapses = sizes.slice(1).reduce((a, n, l) => a + n * sizes[l], 0);
+  const at = (mode: string, threads: number) => configs.findIndex((c) => c.mode === mode && c.threads === threads);
+  /** Median over runs of run k's ratio a / b (the same round). */
+  const ratio = (a: number, b: number) => sig(median(rate[a].map((x, k) => x / rate[b][k])));
   return {
     network: sizes.join('-'), synapses, float_mb: sig((synapses * 4) / 1e6), cores: image.manifest.system.cores_used,
     compile_s: sig(compileS), steps_per_run: samples * stepsPerSample, outputs_identical: identical,
-    steps_per_s: Object.fromEntries(modes.map((m, i) => [m, sig(median(rate[i]))])),
-    speedup_vs_float: Object.fromEntries(modes.slice(1).map((m, i) => [m, sig(median(rate[i + 1].map((x, k) => x / rate[0][k])))])),
+    steps_per_s: Object.fromEntries(configs.map((c, i) => [label(c), sig(median(rate[i]))])),
+    speedup_vs_float_same_threads: Object.fromEntries(
+      configs.filter((c) => c.mode !== 'float').map((c) => [label(c), ratio(at(c.mode, c.threads), at('float', c.threads))]),
+    ),
+    two_threads_vs_one: Object.fromEntries(['float', 'int8', 'auto'].map((m) => [m, ratio(at(m, 2), at(m, 1))])),
   };
 }
 

@@ -428,7 +428,7 @@ class EmulatedChip implements Chip {
     const threads = this.config.threads ?? 1;
     // Firmware learning under ideal timing stays on one thread: see firmwareOnOneThread.
     const quantised = quantisedFormats(image, this.config, !this.firmwareLearns(image));
-    const engine = threads > 1 && !this.firmwareOnOneThread(image) ? new ParallelEngine(model, { threads }) : new Engine(model, { quantised });
+    const engine = threads > 1 && !this.firmwareOnOneThread(image) ? new ParallelEngine(model, { threads, quantised }) : new Engine(model, { quantised });
     this.model = model;
     this.engine = engine;
     this.schedules.clear();

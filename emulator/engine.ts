@@ -23,8 +23,6 @@ const OP_PLASTIC = 10;
 const OP_LOWPASS = 11;
 const OP_TAU_DELTA = 12;
 const OP_TAU_APPLY = 13;
-const OP_FORWARD_Q8 = 14;
-const OP_FEEDBACK_T_Q8 = 15;
 /** Largest code magnitude the int8 kernels hold. */
 const Q8_MAX = 127;
 const FLAG_LEARN = 1;
@@ -84,8 +82,11 @@ export interface ProjLayout {
   B: number;
   scratch: number;
   idxB: number;
-  /** Quantised weights (EngineOptions.quantised): codes [pre][cstride bytes], per row a pointer to its unit vector. */
-  q?: { C: number; cstride: number; U: number; unitOf: Uint32Array };
+  /**
+   * Quantised weights (EngineOptions.quantised): codes [pre][cstride bytes], per row a pointer to
+   * its unit vector, and the flag (i32) that has the FORWARD and FEEDBACK_T ops run on the codes.
+   */
+  q?: { C: number; cstride: number; U: number; unitOf: Uint32Array; flag: number };
 }
 
 /**
@@ -172,8 +173,6 @@ export class Engine {
   private readonly filtered: boolean;
   /** Per population: its tau adaptation op records (absent for inputs). */
   private readonly tauOps = new Map<number, { delta: Op; apply: Op }>();
-  /** Per quantised projection: its FORWARD and FEEDBACK_T op records, whose code selects int8 or float kernels. */
-  private readonly productOps = new Map<number, { forward: Op; feedback?: Op }>();
 
   constructor(model: EmulatorModel, options: EngineOptions = {}) {
     this.model = model;
@@ -269,7 +268,6 @@ export class Engine {
     this.nOps = ops.length;
     this.prog = mem.alloc(ops.length * OP_BYTES);
     this.writeProgram(ops);
-    for (const proj of this.productOps.keys()) this.selectKernels(proj, this.requantise(proj));
 
     this.inputPops = model.populations.filter((p) => p.model === 'input').map((p) => p.index);
     this.outputPops = model.populations.filter((p) => p.role === 'output' && p.model !== 'input').map((p) => p.index);
@@ -305,7 +303,7 @@ export class Engine {
       return vecs + v * stride * 4;
     });
     this.mem.u32(U, nPre).set(unitOf);
-    return { C, cstride, U, unitOf };
+    return { C, cstride, U, unitOf, flag: this.mem.alloc(16) };
   }
 
   /**
@@ -332,16 +330,14 @@ export class Engine {
 
   /** Whether a projection's products run on its int8 codes now (false: float kernels). */
   quantisedKernels(proj: number): boolean {
-    const ops = this.productOps.get(proj);
-    return !!ops && this.mem.i32(ops.forward.addr!, 1)[0] === OP_FORWARD_Q8;
+    const q = this.proj(proj).q;
+    return !!q && this.mem.i32(q.flag, 1)[0] !== 0;
   }
 
-  /** Selects the int8 or the float kernels for a quantised projection's products. */
+  /** Selects the int8 or the float kernels for a quantised projection's products (the flag its ops read). */
   private selectKernels(proj: number, int8: boolean): void {
-    const ops = this.productOps.get(proj);
-    if (!ops) return;
-    this.mem.i32(ops.forward.addr!, 1)[0] = int8 ? OP_FORWARD_Q8 : OP_FORWARD;
-    if (ops.feedback) this.mem.i32(ops.feedback.addr!, 1)[0] = int8 ? OP_FEEDBACK_T_Q8 : OP_FEEDBACK_T;
+    const q = this.proj(proj).q;
+    if (q) this.mem.i32(q.flag, 1)[0] = int8 ? 1 : 0;
   }
 
   /**
@@ -362,14 +358,15 @@ export class Engine {
   /** The engine's own update kernel learns float weights: quantised plastic projections return to float kernels first. */
   private beforeLearning(): void {
     if (this.model.learningRule !== 'le') return;
-    for (const proj of this.productOps.keys()) if (this.model.projections[proj].plastic) this.selectKernels(proj, false);
+    this.projs.forEach((L, proj) => {
+      if (L.q && this.model.projections[proj].plastic) this.selectKernels(proj, false);
+    });
   }
 
   /** After a host write of a quantised projection's weights: int8 kernels while they are exactly code x unit. */
   private afterWeightWrite(proj: number): void {
     const L = this.proj(proj);
-    if (!L.q || !this.productOps.has(proj)) return;
-    this.selectKernels(proj, this.requantise(proj));
+    if (L.q) this.selectKernels(proj, this.requantise(proj));
   }
 
   /** Biological time since construction or the last reset, ms. */
@@ -714,14 +711,12 @@ export class Engine {
       const L = this.projs[ji];
       const rate = m.learningRule === 'le' ? m.eta * j.eta_scale * m.dt_ms : 0;
       const pre = P(j.pre);
-      const op: Op = {
+      return {
         code: OP_FORWARD,
         i: [L.W, L.stride, L.nPre, filt ? pre.rbar : pre.r, P(j.post).basal, filt ? pre.rbarPrev : pre.rPrev, P(j.post).e],
         f32: [[8, rate]],
         i2: [[9, L.idx], ...quantisedWords(L)],
       };
-      if (L.q) this.productOps.set(ji, { forward: op });
-      return op;
     });
     ops.push(...fwd);
     // Save r, r', e (and inputs) as the previous step's values.
@@ -759,9 +754,7 @@ export class Engine {
     m.projections.forEach((j, ji) => {
       const L = this.projs[ji];
       if (j.feedback === 'transpose') {
-        const op: Op = { code: OP_FEEDBACK_T, i: [L.W, L.stride, L.nPre, P(j.post).diff, P(j.pre).rpPrev, eOut(j.pre)], i2: quantisedWords(L) };
-        if (L.q) this.productOps.get(ji)!.feedback = op;
-        ops.push(op);
+        ops.push({ code: OP_FEEDBACK_T, i: [L.W, L.stride, L.nPre, P(j.post).diff, P(j.pre).rpPrev, eOut(j.pre)], i2: quantisedWords(L) });
       } else if (j.feedback === 'random') {
         const n4 = P(j.pre).n4;
         ops.push({ code: OP_FEEDBACK_R, i: [L.B, n4, L.nPost, P(j.post).diff, P(j.pre).rpPrev, eOut(j.pre), L.scratch, n4 / 4, L.idxB] });
@@ -819,9 +812,9 @@ interface Op {
   addr?: number;
 }
 
-/** Words 11-13 of FORWARD and FEEDBACK_T records: the int8 kernels' codes, code row bytes and row unit pointers. */
+/** Words 13-17 of FORWARD and FEEDBACK_T records (kernels/program.ts): codes, code row bytes, row unit pointers, int8 flag, unit offset. */
 function quantisedWords(L: ProjLayout): [number, number][] {
-  return L.q ? [[11, L.q.C], [12, L.q.cstride], [13, L.q.U]] : [];
+  return L.q ? [[13, L.q.C], [14, L.q.cstride], [15, L.q.U], [16, L.q.flag], [17, 0]] : [];
 }
 
 function checkLengths(p: ModelPopulation): void {

@@ -20,8 +20,8 @@ export interface KernelExports {
   ): void;
   mv_update(W: number, stride: number, nPre: number, sl: number, e: number, rate: number): void;
   mv_dot_rows(W: number, stride: number, nPre: number, d: number, gate: number, out: number): void;
-  mv_forward_q8(C: number, cstride: number, U: number, width: number, nPre: number, s: number, y: number, idx: number): void;
-  mv_dot_rows_q8(C: number, cstride: number, U: number, width: number, nPre: number, d: number, gate: number, out: number): void;
+  mv_forward_q8(C: number, cstride: number, U: number, uoff: number, width: number, nPre: number, s: number, y: number, idx: number): void;
+  mv_dot_rows_q8(C: number, cstride: number, U: number, uoff: number, width: number, nPre: number, d: number, gate: number, out: number): void;
   vec_mul_acc(out: number, a: number, b: number, nVec: number): void;
   vec_axpy(out: number, c: number, a: number, nVec: number): void;
   neuron_update(

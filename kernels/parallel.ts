@@ -11,7 +11,9 @@
 //   FORWARD_COLS    words 1-10 as FORWARD (W, y, e point at the slice's first column, idx is the
 //                   thread's own scratch, word 10 the thread's own pending flag), 11 width (floats),
 //                   12 the thread's private accumulator (0: none): y is copied there, accumulated and
-//                   copied back, so the hot accumulator never shares a cache line with another thread
+//                   copied back, so the hot accumulator never shares a cache line with another thread;
+//                   13-17 as FORWARD's quantised words (codes at the slice's first column, 17 its
+//                   unit offset)
 //   PLASTIC_COLS    1 the thread's FORWARD_COLS record
 //   FEEDBACK_R_COLS 1 B + first column, 2 B stride (floats), 3 nPost, 4 diff(post), 5 rpPrev(pre),
 //                   6 e(pre), 7 scratch (5-7 at the slice's first element), 8 nVec of the slice,
@@ -26,7 +28,7 @@
 // time the phases through the host's clock); then one line per thread t at 128 (t + 1): word 0 the
 // number of barriers t has arrived at, word 1 how many threads sleep waiting for it.
 import { mv_forward_cols, mv_forward_update_cols, mv_update_cols, vec_mul_acc } from './matrix';
-import { FLAG_LEARN, FLAG_UNFUSED, OP_BYTES, stepOnce } from './program';
+import { FLAG_LEARN, FLAG_UNFUSED, OP_BYTES, forwardOnInt8, forwardQ8, stepOnce } from './program';
 
 export const OP_FORWARD_COLS: i32 = 100;
 export const OP_PLASTIC_COLS: i32 = 101;
@@ -129,7 +131,9 @@ function forwardCols(op: usize): void {
   const bytes = <usize>word(op, 11) << 2;
   const out = acc ? acc : y;
   if (acc) memory.copy(acc, y, bytes);
-  if (load<i32>(op + PENDING) != 0) {
+  if (forwardOnInt8(op)) {
+    forwardQ8(op, word(op, 11), out);
+  } else if (load<i32>(op + PENDING) != 0) {
     store<i32>(op + PENDING, 0);
     mv_forward_update_cols(
       ptr(op, 1), word(op, 2), word(op, 11), word(op, 3), ptr(op, 4), out, ptr(op, 6), ptr(op, 7), real(op, 8), ptr(op, 9),

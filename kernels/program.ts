@@ -42,10 +42,6 @@ export const OP_LOWPASS: i32 = 11;
 export const OP_TAU_DELTA: i32 = 12;
 /** Tau adaptation apply: 1 tauM, 2 delta, 3 lo (f32), 4 hi (f32), 5 nVec, 6 enabled. */
 export const OP_TAU_APPLY: i32 = 13;
-/** FORWARD on quantised weights (kernels/quantised.ts): words as FORWARD (no pending update), 11 codes, 12 code row bytes, 13 row unit pointers. */
-export const OP_FORWARD_Q8: i32 = 14;
-/** FEEDBACK_T on quantised weights: words as FEEDBACK_T, 11 codes, 12 code row bytes, 13 row unit pointers. */
-export const OP_FEEDBACK_T_Q8: i32 = 15;
 
 /** run_steps flag bits. */
 export const FLAG_LEARN: i32 = 1;
@@ -54,6 +50,29 @@ export const FLAG_NUDGE: i32 = 2;
 export const FLAG_UNFUSED: i32 = 4;
 
 // FORWARD record words: 1 W, 2 stride, 3 nPre, 4 s, 5 y, 6 sl, 7 e, 8 rate (f32), 9 idx, 10 pending.
+// FORWARD and FEEDBACK_T of a projection with quantised weights (kernels/quantised.ts), words
+// 13-17: 13 codes, 14 code row bytes, 15 row unit pointers, 16 int8 flag pointer (0: floats only;
+// the host sets the flag while the codes match the weights), 17 unit offset (bytes, column slices).
+// @ts-ignore: decorator
+@inline const Q_CODES: i32 = 13;
+
+/** The int8 kernels run this op now: it has codes and its flag is set. */
+// @ts-ignore: decorator
+@inline
+function int8On(op: usize): bool {
+  const flag = ptr(op, Q_CODES + 3);
+  return flag != 0 && load<i32>(flag) != 0;
+}
+
+/** Runs the quantised forward product of a FORWARD or FORWARD_COLS record into y (width floats). */
+export function forwardQ8(op: usize, width: i32, y: usize): void {
+  mv_forward_q8(ptr(op, Q_CODES), word(op, Q_CODES + 1), ptr(op, Q_CODES + 2), ptr(op, Q_CODES + 4), width, word(op, 3), ptr(op, 4), y, ptr(op, 9));
+}
+
+/** Whether a FORWARD or FORWARD_COLS record runs on int8 codes now (never with an update pending). */
+export function forwardOnInt8(op: usize): bool {
+  return load<i32>(op + FWD_PENDING) == 0 && int8On(op);
+}
 // @ts-ignore: decorator
 @inline const FWD_PENDING: usize = 40;
 
@@ -114,7 +133,9 @@ export function stepOnce(prog: usize, nOps: i32, flags: i32): void {
         break;
       }
       case OP_FORWARD: {
-        if (load<i32>(op + FWD_PENDING) != 0) {
+        if (forwardOnInt8(op)) {
+          forwardQ8(op, word(op, 2), ptr(op, 5));
+        } else if (load<i32>(op + FWD_PENDING) != 0) {
           store<i32>(op + FWD_PENDING, 0);
           mv_forward_update(ptr(op, 1), word(op, 2), word(op, 3), ptr(op, 4), ptr(op, 5), ptr(op, 6), ptr(op, 7), real(op, 8), ptr(op, 9));
         } else {
@@ -142,16 +163,12 @@ export function stepOnce(prog: usize, nOps: i32, flags: i32): void {
         break;
       }
       case OP_FEEDBACK_T: {
-        // 1 W, 2 stride, 3 nPre, 4 diff(post), 5 rpPrev(pre), 6 e(pre)
-        mv_dot_rows(ptr(op, 1), word(op, 2), word(op, 3), ptr(op, 4), ptr(op, 5), ptr(op, 6));
-        break;
-      }
-      case OP_FORWARD_Q8: {
-        mv_forward_q8(ptr(op, 11), word(op, 12), ptr(op, 13), word(op, 2), word(op, 3), ptr(op, 4), ptr(op, 5), ptr(op, 9));
-        break;
-      }
-      case OP_FEEDBACK_T_Q8: {
-        mv_dot_rows_q8(ptr(op, 11), word(op, 12), ptr(op, 13), word(op, 2), word(op, 3), ptr(op, 4), ptr(op, 5), ptr(op, 6));
+        // 1 W, 2 stride, 3 nPre, 4 diff(post), 5 rpPrev(pre), 6 e(pre); 13-17 as FORWARD
+        if (int8On(op)) {
+          mv_dot_rows_q8(ptr(op, Q_CODES), word(op, Q_CODES + 1), ptr(op, Q_CODES + 2), ptr(op, Q_CODES + 4), word(op, 2), word(op, 3), ptr(op, 4), ptr(op, 5), ptr(op, 6));
+        } else {
+          mv_dot_rows(ptr(op, 1), word(op, 2), word(op, 3), ptr(op, 4), ptr(op, 5), ptr(op, 6));
+        }
         break;
       }
       case OP_FEEDBACK_R: {

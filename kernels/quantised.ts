@@ -8,8 +8,9 @@
 // kernels' multiply-add, so these kernels pay only where the float weights stream from memory
 // (docs/engine.md, "Kernels for quantised weights").
 //
-//   codes  C + k * cstride + j        (i8)
-//   units  load<u32>(U + 4k) + 4j     (f32, the row's unit vector, `width` floats)
+//   codes  C + k * cstride + j               (i8)
+//   units  load<u32>(U + 4k) + uoff + 4j     (f32, the row's unit vector; uoff: a column slice's
+//                                             first column in bytes, 0 for whole arrays)
 //
 // `width` is the post count padded to 4 (the float layout's stride); vectors of post neurons are
 // padded to it, never beyond, so columns past the last 16 are taken four at a time.
@@ -44,7 +45,7 @@ function weights4(C: usize, u: usize, j: usize): v128 {
 }
 
 /** y[:] += s[k] * W[k, :] over rows k < nPre with W realised from the codes; zero s[k] skipped (idx: nPre i32 of scratch). */
-export function mv_forward_q8(C: usize, cstride: i32, U: usize, width: i32, nPre: i32, s: usize, y: usize, idx: usize): void {
+export function mv_forward_q8(C: usize, cstride: i32, U: usize, uoff: usize, width: i32, nPre: i32, s: usize, y: usize, idx: usize): void {
   const count = gather_active(s, 0, nPre, idx);
   const rowBytes = <usize>cstride;
   const w = <usize>width;
@@ -67,10 +68,10 @@ export function mv_forward_q8(C: usize, cstride: i32, U: usize, width: i32, nPre
     const c1 = C + <usize>k1 * rowBytes;
     const c2 = C + <usize>k2 * rowBytes;
     const c3 = C + <usize>k3 * rowBytes;
-    const u0 = <usize>load<u32>(U + (<usize>k0 << 2));
-    const u1 = <usize>load<u32>(U + (<usize>k1 << 2));
-    const u2 = <usize>load<u32>(U + (<usize>k2 << 2));
-    const u3 = <usize>load<u32>(U + (<usize>k3 << 2));
+    const u0 = <usize>load<u32>(U + (<usize>k0 << 2)) + uoff;
+    const u1 = <usize>load<u32>(U + (<usize>k1 << 2)) + uoff;
+    const u2 = <usize>load<u32>(U + (<usize>k2 << 2)) + uoff;
+    const u3 = <usize>load<u32>(U + (<usize>k3 << 2)) + uoff;
     let j: usize = 0;
     if (u0 == u1 && u1 == u2 && u2 == u3) {
       // One row block: its unit vector is loaded once for the four rows.
@@ -111,7 +112,7 @@ export function mv_forward_q8(C: usize, cstride: i32, U: usize, width: i32, nPre
     const k = load<i32>(idx + (<usize>g << 2));
     const sk = v128.load32_splat(s + (<usize>k << 2));
     const ck = C + <usize>k * rowBytes;
-    const uk = <usize>load<u32>(U + (<usize>k << 2));
+    const uk = <usize>load<u32>(U + (<usize>k << 2)) + uoff;
     let j: usize = 0;
     for (; j < blocks; j += 8) {
       const yp = y + (j << 2);
@@ -132,7 +133,7 @@ export function mv_forward_q8(C: usize, cstride: i32, U: usize, width: i32, nPre
  * W realised from the codes. The sum runs as matrix.ts's mv_dot_rows: two accumulators taking
  * alternate groups of four columns, so the results are bit-identical.
  */
-export function mv_dot_rows_q8(C: usize, cstride: i32, U: usize, width: i32, nPre: i32, d: usize, gate: usize, out: usize): void {
+export function mv_dot_rows_q8(C: usize, cstride: i32, U: usize, uoff: usize, width: i32, nPre: i32, d: usize, gate: usize, out: usize): void {
   const rowBytes = <usize>cstride;
   const w = <usize>width;
   const pairs = w & ~(<usize>7);
@@ -144,11 +145,11 @@ export function mv_dot_rows_q8(C: usize, cstride: i32, U: usize, width: i32, nPr
       continue;
     }
     const ck = C + <usize>k * rowBytes;
-    const uk = <usize>load<u32>(U + (<usize>k << 2));
+    const uk = <usize>load<u32>(U + (<usize>k << 2)) + uoff;
     // The next row too when it is gated and of the same row block: the loads of d and of the unit
     // vector then serve both rows (each row keeps its own accumulators, summed in the same order).
     const k2 = k + 1;
-    if (k2 < nPre && load<f32>(gate + (<usize>k2 << 2)) != 0 && <usize>load<u32>(U + (<usize>k2 << 2)) == uk) {
+    if (k2 < nPre && load<f32>(gate + (<usize>k2 << 2)) != 0 && <usize>load<u32>(U + (<usize>k2 << 2)) + uoff == uk) {
       const c2 = ck + rowBytes;
       let a0 = f32x4.splat(0);
       let a1 = f32x4.splat(0);

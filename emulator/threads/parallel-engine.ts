@@ -141,8 +141,7 @@ export class ParallelEngine extends Engine {
   constructor(model: EmulatorModel, options: ParallelEngineOptions) {
     const module = sharedKernelModule();
     const quantum = options.quantum ?? 16;
-    // The split thread programs know the float kernels only: quantised projections run as floats here.
-    super(model, { ...options, quantised: undefined, padFloats: quantum, memory: (bytes) => sharedKernelMemory(bytes, module) });
+    super(model, { ...options, padFloats: quantum, memory: (bytes) => sharedKernelMemory(bytes, module) });
     const threads = options.threads;
     if (!Number.isInteger(threads) || threads < 2 || threads > MAX_THREADS) {
       throw new Error(`threads must be an integer from 2 to ${MAX_THREADS} (got ${threads})`);

@@ -37,6 +37,12 @@ const OP_BARRIER = 103;
 /** FORWARD_COLS words beyond FORWARD's: 11 width (floats), 12 the thread's private accumulator (0: none). */
 const FWD_WIDTH = 11;
 const FWD_ACC = 12;
+/** FORWARD and FEEDBACK_T words of quantised weights (kernels/program.ts): codes, code row bytes, row unit pointers, int8 flag, unit offset. */
+const Q_CODES = 13;
+const Q_CSTRIDE = 14;
+const Q_UNITS = 15;
+const Q_FLAG = 16;
+const Q_UOFF = 17;
 
 type Mode = 'r' | 'w' | 'rw';
 
@@ -401,6 +407,11 @@ export function emitThreadPrograms(
           r[10] = 0;
           r[FWD_WIDTH] = c1 - c0;
           r[FWD_ACC] = scratch[t].acc;
+          // Quantised weights: the slice's codes (one byte per column) and its offset into the unit vectors.
+          if (r[Q_FLAG]) {
+            r[Q_CODES] = p(Q_CODES) + c0;
+            r[Q_UOFF] = 4 * c0;
+          }
           perThread[t] = s.records[t].length;
           s.records[t].push(r);
           s.access[t].push(
@@ -457,6 +468,10 @@ export function emitThreadPrograms(
           const r = copyRecord(i);
           r[1] = p(1) + 4 * stride * k0;
           r[3] = k1 - k0;
+          if (r[Q_FLAG]) {
+            r[Q_CODES] = p(Q_CODES) + w(Q_CSTRIDE) * k0;
+            r[Q_UNITS] = p(Q_UNITS) + 4 * k0;
+          }
           r[5] = p(5) + 4 * k0;
           r[6] = p(6) + 4 * k0;
           s.records[t].push(r);

@@ -14,9 +14,10 @@ import { realiseModel } from '../../emulator/instance.js';
 import { quantisedFormats, WEIGHT_KERNEL_AUTO_BYTES } from '../../emulator/quantised-format.js';
 import { manyCoreChip } from '../../bench/compile-bench.js';
 import { chipWith, compileFor, smallNet } from '../firmware/helpers.js';
-import { ensureKernels } from '../kernels/kernels-build.js';
+import { ParallelEngine } from '../../emulator/threads/parallel-engine.js';
+import { ensureSharedKernels } from '../threads/shared-build.js';
 
-beforeAll(ensureKernels);
+beforeAll(ensureSharedKernels, 180_000);
 
 // 300 inputs span two row blocks of a bss2 core (256 rows, two rows per signal): units per row block.
 const SIZES: [number, number, number] = [300, 40, 10];
@@ -142,6 +143,38 @@ describe('an engine on int8 codes', () => {
     A.engine.step(30, { nudge: true });
     B.engine.step(30, { nudge: true });
     sameState(A.engine, B.engine);
+  });
+
+  it('on 2 and 3 threads (column slices forward, row slices transposed) steps as one thread, from the codes', async () => {
+    // The second network's 300 hidden neurons give its transposed product several row blocks.
+    for (const sizes of [SIZES, [24, 300, 10] as [number, number, number]]) {
+      const img = sizes === SIZES ? image : compileFor(smallNet({ sizes, scale: 0.3 }), 'bss2', { cores: 'auto' });
+      const formats = quantisedFormats(img, { ...CONFIG, weightKernels: 'int8' }, false);
+      if (sizes !== SIZES) expect(new Set(formats.get(1)!.unitOfRow).size).toBeGreaterThan(1);
+      const x = inputs.subarray(0, sizes[0]);
+      const drive = (e: Engine) => {
+        e.setInput('in', x);
+        e.setTarget('out', targets.subarray(0, sizes[2]));
+        e.step(40, { nudge: true });
+      };
+      const one = new Engine(realiseModel(img, CONFIG));
+      drive(one);
+      for (const threads of [2, 3]) {
+        // ownShare 0: every array is cut among the threads, none owned by one.
+        const P = await ParallelEngine.create(realiseModel(img, CONFIG), { threads, quantum: 4, ownShare: 0, quantised: formats });
+        try {
+          expect(P.quantisedKernels(0) && P.quantisedKernels(1)).toBe(true);
+          // Only the codes can give the one-thread states once the float weights are gone.
+          for (const j of [0, 1]) P.weightsView(j).view.fill(0);
+          drive(P);
+          for (const pop of ['h', 'out']) {
+            for (const st of ['u', 'r', 'e'] as const) expect(bytes(P.view(pop, st)).equals(bytes(one.view(pop, st))), `${sizes} on ${threads} threads: ${pop}.${st}`).toBe(true);
+          }
+        } finally {
+          await P.close();
+        }
+      }
+    }
   });
 
   it("returns a plastic projection to floats when the engine's own update kernel learns it", () => {

@@ -94,12 +94,24 @@ describe('mv_forward_q8', () => {
         const yFloat = S.mem.allocF32(S.width);
         S.mem.f32(yFloat, S.width).set(S.mem.f32(S.y, S.width));
         S.mem.k.mv_forward(S.W, S.width, nPre, S.s, yFloat, S.idx);
-        S.mem.k.mv_forward_q8(S.C, S.cstride, S.U, S.width, nPre, S.s, S.y, S.idx);
+        S.mem.k.mv_forward_q8(S.C, S.cstride, S.U, 0, S.width, nPre, S.s, S.y, S.idx);
         expect(S.mem.f32(S.y, S.width)).toEqual(y);
         expect(S.mem.f32(S.y, S.width)).toEqual(S.mem.f32(yFloat, S.width));
       });
     }
   }
+
+  it('on column slices (codes and unit vectors offset to the first column) adds the same as on the whole array', () => {
+    for (const c0 of [4, 8, 20]) {
+      const S = setup(33, 41, new Rng(c0, 'q8 slices'), 3);
+      const yWhole = S.mem.allocF32(S.width);
+      S.mem.f32(yWhole, S.width).set(S.mem.f32(S.y, S.width));
+      S.mem.k.mv_forward_q8(S.C, S.cstride, S.U, 0, S.width, 33, S.s, yWhole, S.idx);
+      S.mem.k.mv_forward_q8(S.C, S.cstride, S.U, 0, c0, 33, S.s, S.y, S.idx);
+      S.mem.k.mv_forward_q8(S.C + c0, S.cstride, S.U, 4 * c0, S.width - c0, 33, S.s, S.y + 4 * c0, S.idx);
+      expect(S.mem.f32(S.y, S.width)).toEqual(S.mem.f32(yWhole, S.width));
+    }
+  });
 
   it('writes nothing beyond the padded width and skips rows with a zero signal', () => {
     const S = setup(8, 5, new Rng(5, 'q8 bounds'), 1, 0);
@@ -107,7 +119,7 @@ describe('mv_forward_q8', () => {
     S.mem.f32(S.y + S.width * 4, 4).fill(7);
     S.mem.f32(S.s, 8).set([0, 1, 0, 0, 0, 0, 0, 0]);
     const y0 = S.mem.f32(S.y, S.width).slice();
-    S.mem.k.mv_forward_q8(S.C, S.cstride, S.U, S.width, 8, S.s, S.y, S.idx);
+    S.mem.k.mv_forward_q8(S.C, S.cstride, S.U, 0, S.width, 8, S.s, S.y, S.idx);
     const expected = y0.map((v, j) => f(v + f(1 * S.w[1 * S.width + j])));
     expect(S.mem.f32(S.y, S.width)).toEqual(expected);
     expect(Array.from(S.mem.f32(S.y + S.width * 4, 4))).toEqual([7, 7, 7, 7]);
@@ -139,7 +151,7 @@ describe('mv_dot_rows_q8', () => {
         const o2 = S.mem.allocF32(nPre);
         S.mem.f32(o1, nPre).set(out);
         S.mem.f32(o2, nPre).set(out);
-        S.mem.k.mv_dot_rows_q8(S.C, S.cstride, S.U, S.width, nPre, S.d, S.gate, o1);
+        S.mem.k.mv_dot_rows_q8(S.C, S.cstride, S.U, 0, S.width, nPre, S.d, S.gate, o1);
         S.mem.k.mv_dot_rows(S.W, S.width, nPre, S.d, S.gate, o2);
         expect(S.mem.f32(o1, nPre)).toEqual(expected);
         expect(S.mem.f32(o1, nPre)).toEqual(S.mem.f32(o2, nPre));
