@@ -382,7 +382,7 @@ class EmulatedChip implements Chip {
     };
     if (st?.format !== CHIP_STATE_FORMAT) throw new UserError({ message: `saved chip state has format ${JSON.stringify(st?.format)}, expected ${CHIP_STATE_FORMAT}` });
     if (st.engine.bytes.length !== engine.saveMemory().bytes.length || !!st.runtime !== !!this.runtime) {
-      throw new UserError({ message: 'saved chip state belongs to another network layout or configuration (noise, filtering, plasticity mode, threads); configure the chip as when it was saved' });
+      throw new UserError({ message: 'saved chip state belongs to another network layout or configuration (noise, filtering, plasticity mode, threads, weight kernels); configure the chip as when it was saved' });
     }
     engine.restoreMemory(st.engine);
     this.kernelLearningSteps = st.kernel_learning_steps;

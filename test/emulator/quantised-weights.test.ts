@@ -211,6 +211,13 @@ describe('the emulated chip', () => {
     }
   });
 
+  it('a state saved on int8 codes does not restore into a chip on floats, and says which settings to match', async () => {
+    const a = await chipWith(image, { ...CONFIG, weightKernels: 'int8' });
+    const b = await chipWith(image, { ...CONFIG, weightKernels: 'float' });
+    await expect(b.restoreState(await a.saveState())).rejects.toThrow(/another network layout or configuration \(.*weight kernels\)/);
+    for (const chip of [a, b]) await chip.close();
+  });
+
   it('refuses an unknown weight-kernel mode with one line naming the choices', async () => {
     await expect(chipWith(image, { weightKernels: 'int4' as never })).rejects.toThrow(/^weight kernels must be 'auto', 'float' or 'int8' \(got "int4"\)$/);
   });
