@@ -22,6 +22,7 @@ import { KernelMemory, pad4 } from '../emulator/wasm.js';
 import { manyCoreChip } from './compile-bench.js';
 import { describeMachine } from './machine.js';
 import { denseSamples } from './mlp.js';
+import { wideNetworkText } from './wide-chip-bench.js';
 
 const median = (v: number[]) => {
   const s = [...v].sort((a, b) => a - b);
@@ -94,19 +95,7 @@ function kernels(runs: number, quick: boolean) {
 
 async function chipDynamics(runs: number, quick: boolean) {
   const sizes = quick ? [256, 1024, 1024, 10] : [1024, 4096, 4096, 10];
-  const names = ['in', 'h1', 'h2', 'out'];
-  const populations: Record<string, unknown> = { in: { size: sizes[0], role: 'input' } };
-  for (let l = 1; l < sizes.length; l++) {
-    populations[names[l]] = {
-      size: sizes[l], ...(l === sizes.length - 1 ? { role: 'output' } : {}),
-      neuron: { model: 'le', tau_m: 10, activation: l === sizes.length - 1 ? 'linear' : 'tanh' },
-    };
-  }
-  const projections = sizes.slice(1).map((_, l) => ({ from: names[l], to: names[l + 1], init: { kind: 'normal', scale: 1 / Math.sqrt(sizes[l]), seed: l + 1 }, plastic: true }));
-  const text = JSON.stringify({
-    format: 'lechip/network@1', name: 'wide-mlp', populations, projections,
-    learning: { rule: 'le', beta: 0.1, eta: 0.1, feedback: 'transpose' }, presentation: { t_pres: 1, dt: 0.01 },
-  });
+  const text = wideNetworkText(sizes);
   const t0 = performance.now();
   const { image } = compile(text, { chip: manyCoreChip(), seed: 1, cores: 'auto' });
   const compileS = (performance.now() - t0) / 1e3;

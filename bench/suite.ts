@@ -17,6 +17,7 @@ import { leMlpBenchmarks } from './le-mlp-bench.js';
 import { threadsBenchmarks } from './threads-bench.js';
 import { lifBss2Benchmark } from './lif-bss2.js';
 import { manyChipsBenchmarks } from './many-chips-bench.js';
+import { wideChipBenchmarks } from './wide-chip-bench.js';
 import { describeMachine, machineLine } from './machine.js';
 import { isSkipped } from './native.js';
 import type { BenchContext, Benchmark, BenchReport, BenchResult, Measurement, Runner, Skipped } from './types.js';
@@ -44,6 +45,7 @@ function registerDefaults(): void {
   for (const b of manyChipsBenchmarks()) registerBenchmark(b);
   for (const b of leFirmwareBenchmarks()) registerBenchmark(b);
   for (const b of leChipBenchmarks()) registerBenchmark(b);
+  for (const b of wideChipBenchmarks()) registerBenchmark(b);
   registerBenchmark(lifBss2Benchmark());
   registerBenchmark(compileBenchmark());
 }
@@ -71,7 +73,7 @@ export function selectBenchmarks(all: readonly Benchmark[], filter?: string): Be
   if (!filter) return [...all];
   const chosen = new Set(all.filter((b) => b.name.includes(filter)));
   for (const b of [...chosen]) {
-    for (const base of all) if (b.baseline !== undefined && base.name === b.baseline) chosen.add(base);
+    for (const base of all) if ((b.baseline !== undefined && base.name === b.baseline) || (b.floatWeights !== undefined && base.name === b.floatWeights)) chosen.add(base);
     if (b.kind === 'compile') continue;
     for (const base of all)
       if (baselineOf(base, b, 'native') || baselineOf(base, b, 'native128') || baselineOf(base, b, 'reference')) chosen.add(base);
@@ -132,6 +134,8 @@ function emptyResult(b: Benchmark): BenchResult {
     threads: b.threads ?? 1,
     ratio_vs_single_thread: null,
     ratio_vs_single_thread_per_run: null,
+    ratio_vs_float_weights: null,
+    ratio_vs_float_weights_per_run: null,
     bio_s_per_wall_s: null,
     hw_s_per_wall_s: null,
     speedup: null,
@@ -189,13 +193,20 @@ export function fillRatios(results: BenchResult[], benchmarks: readonly Benchmar
   for (const r of results) {
     const b = byName.get(r.name);
     if (!b || r.steps_per_s === null) continue;
-    const one = b.baseline === undefined ? undefined : results.find((x) => x.name === b.baseline);
-    if (one && one.steps_per_s !== null) {
-      r.ratio_vs_single_thread = sig(r.steps_per_s / one.steps_per_s, 3);
-      const n = Math.min(r.values.length, one.values.length);
-      const perRun = Array.from({ length: n }, (_, k) => r.values[k] / one.values[k]);
-      if (n > 0) r.ratio_vs_single_thread_per_run = { median: sig(median(perRun), 3), min: sig(Math.min(...perRun), 3), max: sig(Math.max(...perRun), 3) };
-    }
+    const over = (name: string | undefined) => {
+      const base = name === undefined ? undefined : results.find((x) => x.name === name);
+      if (!base || base.steps_per_s === null) return null;
+      const n = Math.min(r.values.length, base.values.length);
+      const perRun = Array.from({ length: n }, (_, k) => r.values[k] / base.values[k]);
+      return {
+        ratio: sig(r.steps_per_s! / base.steps_per_s, 3),
+        perRun: n > 0 ? { median: sig(median(perRun), 3), min: sig(Math.min(...perRun), 3), max: sig(Math.max(...perRun), 3) } : null,
+      };
+    };
+    const one = over(b.baseline);
+    if (one) [r.ratio_vs_single_thread, r.ratio_vs_single_thread_per_run] = [one.ratio, one.perRun];
+    const floats = over(b.floatWeights);
+    if (floats) [r.ratio_vs_float_weights, r.ratio_vs_float_weights_per_run] = [floats.ratio, floats.perRun];
     for (const which of ['native', 'native128', 'reference'] as const) {
       const base = results.find((x) => {
         const xb = byName.get(x.name);
@@ -330,6 +341,16 @@ export function formatReport(report: BenchReport): string {
       const p = r.ratio_vs_single_thread_per_run;
       const perRun = p ? ` (run by run: median ${p.median}x, ${p.min}-${p.max}x)` : '';
       lines.push(`  ${r.name.padEnd(width[0])}  ${r.threads} threads: ${r.ratio_vs_single_thread}x${perRun}`);
+    }
+  }
+  const int8 = report.results.filter((r) => r.ratio_vs_float_weights !== null);
+  if (int8.length) {
+    lines.push('');
+    lines.push('int8 weight kernels (steps/s over the same work on float weights measured in the same run):');
+    for (const r of int8) {
+      const p = r.ratio_vs_float_weights_per_run;
+      const perRun = p ? ` (run by run: median ${p.median}x, ${p.min}-${p.max}x)` : '';
+      lines.push(`  ${r.name.padEnd(width[0])}  ${r.ratio_vs_float_weights}x${perRun}`);
     }
   }
   const presets = report.results.find((r) => r.slowdown_vs_presets)?.slowdown_vs_presets;

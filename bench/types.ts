@@ -70,6 +70,8 @@ export interface Benchmark {
   vectorBits?: 128;
   /** The single-thread benchmark of the same work, for ratio_vs_single_thread (selected with it). */
   baseline?: string;
+  /** The same work on float weights (int8 kernels benchmarks), for ratio_vs_float_weights (selected with it). */
+  floatWeights?: string;
   /**
    * Builds what the runs need and warms up (untimed), or says why the benchmark cannot run. The
    * suite then interleaves the runs of all prepared benchmarks. Give this or `measure`.
@@ -116,6 +118,12 @@ export interface BenchResult {
    * medians on a noisy host.
    */
   ratio_vs_single_thread_per_run: { median: number; min: number; max: number } | null;
+  /**
+   * Benchmarks on int8 weight kernels: steps_per_s over the same work's on float weights measured
+   * in this run, and run by run as above.
+   */
+  ratio_vs_float_weights: number | null;
+  ratio_vs_float_weights_per_run: { median: number; min: number; max: number } | null;
   /** Biological seconds emulated per wall second: steps/s * dt_ms / 1000. */
   bio_s_per_wall_s: number | null;
   /** Hardware seconds of the emulated chip per wall second: bio_s_per_wall_s / speedup. */

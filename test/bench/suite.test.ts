@@ -131,6 +131,29 @@ describe('summarise and ratios', () => {
     expect(formatReport(report)).toMatch(/e-train-2chips +2 threads: 1\.8x \(run by run: median 1\.9x, 1\.8-2x\)/);
   });
 
+  it('an int8 weight-kernel benchmark divides by the same work on float weights, run by run too, and a filter pulls that in', () => {
+    const bs: Benchmark[] = [
+      fake('w-float', 'engine', 'forward', { unit: 'steps/s', values: [] }),
+      { ...fake('w-int8', 'engine', 'forward', { unit: 'steps/s', values: [] }), floatWeights: 'w-float' },
+    ];
+    const values = [[100, 50, 110], [130, 60, 150]];
+    const results = bs.map((b, i) => summarise(b, { unit: 'steps/s', values: values[i] }));
+    fillRatios(results, bs);
+    expect(results[1].ratio_vs_float_weights).toBe(1.3); // 130 / 100 (medians)
+    expect(results[1].ratio_vs_float_weights_per_run).toEqual({ median: 1.3, min: 1.2, max: 1.36 });
+    expect(results[0].ratio_vs_float_weights).toBeNull();
+    expect(results[1].ratio_vs_single_thread).toBeNull();
+    const report = { machine: 'm', machine_info: { load_average_1m: 0 }, runs: 3, quick: false, results } as unknown as BenchReport;
+    expect(formatReport(report)).toMatch(/int8 weight kernels[^\n]*\n +w-int8 +1\.3x \(run by run: median 1\.3x, 1\.2-1\.36x\)/);
+    expect(selectBenchmarks(bs, 'int8').map((b) => b.name)).toEqual(['w-float', 'w-int8']);
+    // The registered wide-network benchmarks: the int8 ones name their float twins, two threads their one.
+    const wide = selectBenchmarks(listBenchmarks(), 'forward-6bit-mismatch-int8-2threads').map((b) => b.name);
+    expect(wide).toEqual([
+      'le-wide-1024-4096-4096-10-forward-6bit-mismatch-int8', 'le-wide-1024-4096-4096-10-forward-6bit-mismatch-float-2threads',
+      'le-wide-1024-4096-4096-10-forward-6bit-mismatch-int8-2threads',
+    ]);
+  });
+
   it('several chips at once divide by their single-chip benchmark only, never by one-chip native or reference figures', () => {
     const bs: Benchmark[] = [
       fake('n-train', 'native', 'train', { unit: 'steps/s', values: [] }),
