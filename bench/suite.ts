@@ -333,26 +333,20 @@ export function formatReport(report: BenchReport): string {
       : cells.map((s, c) => (c === 0 ? s.padEnd(width[c]) : s.padStart(width[c]))).join('  ');
   lines.push(line(head));
   for (const row of rows) lines.push(line(row));
-  const multi = report.results.filter((r) => r.ratio_vs_single_thread !== null);
-  if (multi.length) {
-    lines.push('');
-    lines.push('threads (steps/s over the single-thread benchmark measured in the same run):');
-    for (const r of multi) {
-      const p = r.ratio_vs_single_thread_per_run;
-      const perRun = p ? ` (run by run: median ${p.median}x, ${p.min}-${p.max}x)` : '';
-      lines.push(`  ${r.name.padEnd(width[0])}  ${r.threads} threads: ${r.ratio_vs_single_thread}x${perRun}`);
-    }
-  }
-  const int8 = report.results.filter((r) => r.ratio_vs_float_weights !== null);
-  if (int8.length) {
-    lines.push('');
-    lines.push('int8 weight kernels (steps/s over the same work on float weights measured in the same run):');
-    for (const r of int8) {
-      const p = r.ratio_vs_float_weights_per_run;
-      const perRun = p ? ` (run by run: median ${p.median}x, ${p.min}-${p.max}x)` : '';
-      lines.push(`  ${r.name.padEnd(width[0])}  ${r.ratio_vs_float_weights}x${perRun}`);
-    }
-  }
+  /** A section of one ratio per benchmark that has it, with its run-by-run median and range. */
+  const ratios = (title: string, of: (r: BenchResult) => [string, BenchResult['ratio_vs_single_thread_per_run']] | null) => {
+    const rows = report.results.flatMap((r) => {
+      const v = of(r);
+      if (!v) return [];
+      const p = v[1];
+      return [`  ${r.name.padEnd(width[0])}  ${v[0]}${p ? ` (run by run: median ${p.median}x, ${p.min}-${p.max}x)` : ''}`];
+    });
+    if (rows.length) lines.push('', title, ...rows);
+  };
+  ratios('threads (steps/s over the single-thread benchmark measured in the same run):', (r) =>
+    r.ratio_vs_single_thread === null ? null : [`${r.threads} threads: ${r.ratio_vs_single_thread}x`, r.ratio_vs_single_thread_per_run]);
+  ratios('int8 weight kernels (steps/s over the same work on float weights measured in the same run):', (r) =>
+    r.ratio_vs_float_weights === null ? null : [`${r.ratio_vs_float_weights}x`, r.ratio_vs_float_weights_per_run]);
   const presets = report.results.find((r) => r.slowdown_vs_presets)?.slowdown_vs_presets;
   if (presets) {
     lines.push('');

@@ -24,7 +24,7 @@ const OP_LOWPASS = 11;
 const OP_TAU_DELTA = 12;
 const OP_TAU_APPLY = 13;
 /** Largest code magnitude the int8 kernels hold. */
-const Q8_MAX = 127;
+export const Q8_MAX = 127;
 const FLAG_LEARN = 1;
 const FLAG_NUDGE = 2;
 const FLAG_UNFUSED = 4;
@@ -173,6 +173,8 @@ export class Engine {
   private readonly filtered: boolean;
   /** Per population: its tau adaptation op records (absent for inputs). */
   private readonly tauOps = new Map<number, { delta: Op; apply: Op }>();
+  /** Byte and word views of the whole memory (remade if the memory grew; it does not after construction). */
+  private memViews?: { bytes: Int8Array; words: Int32Array };
 
   constructor(model: EmulatorModel, options: EngineOptions = {}) {
     this.model = model;
@@ -328,16 +330,22 @@ export class Engine {
     return true;
   }
 
+  private views(): { bytes: Int8Array; words: Int32Array } {
+    const buffer = this.mem.memory.buffer;
+    if (this.memViews?.bytes.buffer !== buffer) this.memViews = { bytes: new Int8Array(buffer), words: new Int32Array(buffer) };
+    return this.memViews;
+  }
+
   /** Whether a projection's products run on its int8 codes now (false: float kernels). */
   quantisedKernels(proj: number): boolean {
     const q = this.proj(proj).q;
-    return !!q && this.mem.i32(q.flag, 1)[0] !== 0;
+    return !!q && this.views().words[q.flag >> 2] !== 0;
   }
 
   /** Selects the int8 or the float kernels for a quantised projection's products (the flag its ops read). */
   private selectKernels(proj: number, int8: boolean): void {
     const q = this.proj(proj).q;
-    if (q) this.mem.i32(q.flag, 1)[0] = int8 ? 1 : 0;
+    if (q) this.views().words[q.flag >> 2] = int8 ? 1 : 0;
   }
 
   /**
@@ -352,7 +360,7 @@ export class Engine {
       this.selectKernels(proj, false);
       return;
     }
-    new Int8Array(this.mem.memory.buffer, L.q!.C + k * L.q!.cstride + i, 1)[0] = code;
+    this.views().bytes[L.q!.C + k * L.q!.cstride + i] = code;
   }
 
   /** The engine's own update kernel learns float weights: quantised plastic projections return to float kernels first. */

@@ -14,7 +14,7 @@
  */
 import type { ChipImage } from '../chip/image-model.js';
 import type { ChipConfig } from './chip-interface.js';
-import type { QuantisedFormat } from './engine.js';
+import { Q8_MAX, type QuantisedFormat } from './engine.js';
 import { synapseGainOf } from './instance.js';
 import { UserError } from '../common/diagnostics.js';
 
@@ -23,9 +23,6 @@ export type WeightKernels = 'auto' | 'float' | 'int8';
 
 /** 'auto' runs a projection on int8 codes from this many bytes of float weights (16 MiB: half this machine's L3). */
 export const WEIGHT_KERNEL_AUTO_BYTES = 16 * 2 ** 20;
-
-/** Largest code magnitude the int8 kernels hold. */
-const Q8_MAX = 127;
 
 /** The chosen mode, checked (a bad value is a user's configuration error). */
 export function weightKernelsMode(config: ChipConfig): WeightKernels {
